@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Strict JSON reading for metadata and every other input file.
+ *
+ * `JSON.parse` accepts things that make TUF clients disagree: duplicate keys
+ * (the last one wins silently), floats, integers beyond 2^53 (rounded), lone
+ * surrogates. This reader rejects all of them, plus a UTF-8 BOM, invalid
+ * UTF-8 and excessive nesting, and names the file and the field path in every
+ * message. It is pure: bytes in, a JSON value out.
+ *
+ * It runs the native `JSON.parse` for syntax and values, then one linear scan
+ * of the same text for what `JSON.parse` hides; the scan may assume the text
+ * is well-formed JSON.
+ */
+import { fieldError, InputError } from '../errors.js';
+
+/** A JSON value as this tool reads it: integers only. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+export interface ParseJsonOptions {
+  /** Largest accepted input in bytes. */
+  readonly maxBytes?: number;
+  /** Deepest accepted nesting of objects and arrays. */
+  readonly maxDepth?: number;
+}
+
+/** 256 MiB: far above any real metadata file, low enough to fail cleanly. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** TUF metadata nests about 6 levels; `custom` fields may add a few. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Formats a field path the way error messages show it: `signed.keys["a b"]`. */
+export function formatPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${String(s)}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out === '' ? s : '.' + s;
+    else out += JSON.stringify([s]);
+  }
+  return out;
+}
+
+function lineColumn(text: string, pos: number): string {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < pos && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      col = 1;
+    } else {
+      col++;
+    }
+  }
+  return `line ${String(line)} column ${String(col)}`;
+}
+
+interface Frame {
+  readonly isObject: boolean;
+  /** Keys seen so far (objects only). Small objects use the array. */
+  keys: string[] | null;
+  keySet: Set<string> | null;
+  /** Current key (objects) or index (arrays), for error paths. */
+  current: string | number;
+  expectKey: boolean;
+}
+
+class Scanner {
+  private readonly stack: Frame[] = [];
+  private i = 0;
+  /** Position of the next backslash at or after `i` (Infinity when none). */
+  private nextBackslash = -1;
+
+  private readonly text: string;
+  private readonly file: string;
+  private readonly maxDepth: number;
+
+  constructor(text: string, file: string, maxDepth: number) {
+    this.text = text;
+    this.file = file;
+    this.maxDepth = maxDepth;
+  }
+
+  private path(extra?: string): string {
+    const segs: (string | number)[] = [];
+    for (const f of this.stack) segs.push(f.current);
+    if (extra !== undefined) segs.push(extra);
+    return formatPath(segs);
+  }
+
+  private fail(problem: string, extra?: string): never {
+    throw fieldError(this.file, this.path(extra), problem);
+  }
+
+  /** Index of the quote that closes the string opening at `start`. */
+  private stringEnd(start: number): number {
+    const text = this.text;
+    let j = start + 1;
+    for (;;) {
+      const q = text.indexOf('"', j);
+      // JSON.parse succeeded, so a closing quote exists.
+      let backslashes = 0;
+      for (let b = q - 1; text.charCodeAt(b) === 92; b--) backslashes++;
+      if ((backslashes & 1) === 0) return q;
+      j = q + 1;
+    }
+  }
+
+  private readString(start: number, end: number): string {
+    const raw = this.text.slice(start + 1, end);
+    if (raw.indexOf('\\') === -1) return raw;
+    const s = JSON.parse(this.text.slice(start, end + 1)) as string;
+    if (!s.isWellFormed()) {
+      this.fail('string holds an unpaired UTF-16 surrogate escape');
+    }
+    return s;
+  }
+
+  private addKey(frame: Frame, key: string): void {
+    if (frame.keySet !== null) {
+      if (frame.keySet.has(key)) this.fail('duplicate key', key);
+      frame.keySet.add(key);
+      return;
+    }
+    const keys = frame.keys as string[];
+    for (let k = 0; k < keys.length; k++) {
+      if (keys[k] === key) this.fail('duplicate key', key);
+    }
+    keys.push(key);
+    if (keys.length > 16) {
+      frame.keySet = new Set(keys);
+      frame.keys = null;
+    }
+  }
+
+  private checkNumber(start: number): number {
+    const text = this.text;
+    let j = start;
+    let isInteger = true;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      if (c >= 48 && c <= 57) {
+        j++;
+      } else if (c === 45 || c === 43) {
+        j++;
+      } else if (c === 46 || c === 101 || c === 69) {
+        isInteger = false;
+        j++;
+      } else {
+        break;
+      }
+    }
+    const token = text.slice(start, j);
+    if (!isInteger) {
+      this.fail(
+        `number ${token} is not an integer (floats and exponents are not allowed in TUF metadata)`
+      );
+    }
+    const digits = token.charCodeAt(0) === 45 ? token.length - 1 : token.length;
+    if (digits > 15 && !Number.isSafeInteger(Number(token))) {
+      this.fail(`integer ${token} is beyond 2^53-1`);
+    }
+    return j;
+  }
+
+  run(): void {
+    const text = this.text;
+    const n = text.length;
+    const stack = this.stack;
+    while (this.i < n) {
+      const c = text.charCodeAt(this.i);
+      switch (c) {
+        case 32:
+        case 9:
+        case 10:
+        case 13:
+          this.i++;
+          break;
+        case 123: // {
+        case 91: {
+          // [
+          if (stack.length >= this.maxDepth) {
+            this.fail(`nesting deeper than ${String(this.maxDepth)} levels`);
+          }
+          const isObject = c === 123;
+          stack.push({
+            isObject,
+            keys: isObject ? [] : null,
+            keySet: null,
+            current: isObject ? '' : 0,
+            expectKey: isObject,
+          });
+          this.i++;
+          break;
+        }
+        case 125: // }
+        case 93: // ]
+          stack.pop();
+          this.i++;
+          break;
+        case 44: {
+          // ,
+          const top = stack[stack.length - 1] as Frame;
+          if (top.isObject) top.expectKey = true;
+          else top.current = (top.current as number) + 1;
+          this.i++;
+          break;
+        }
+        case 58: // :
+          this.i++;
+          break;
+        case 34: {
+          // "
+          const end = this.stringEnd(this.i);
+          const top = stack[stack.length - 1];
+          if (top !== undefined && top.isObject && top.expectKey) {
+            const key = this.readString(this.i, end);
+            this.addKey(top, key);
+            top.current = key;
+            top.expectKey = false;
+          } else {
+            if (this.nextBackslash < this.i) {
+              const b = text.indexOf('\\', this.i);
+              this.nextBackslash = b === -1 ? Infinity : b;
+            }
+            // Escaped strings are decoded to check for lone surrogates.
+            if (this.nextBackslash < end) this.readString(this.i, end);
+          }
+          this.i = end + 1;
+          break;
+        }
+        case 116: // true
+        case 110: // null
+          this.i += 4;
+          break;
+        case 102: // false
+          this.i += 5;
+          break;
+        default:
+          this.i = this.checkNumber(this.i);
+      }
+    }
+  }
+}
+
+/**
+ * Parses JSON bytes strictly.
+ * @param bytes the file's exact bytes
+ * @param file the name used in error messages
+ * @throws InputError (exit 2) naming the file and field for: oversized input,
+ *   a BOM, invalid UTF-8, syntax errors, duplicate keys, floats, integers
+ *   beyond 2^53-1, lone surrogates, nesting deeper than `maxDepth`.
+ */
+export function parseJson(
+  bytes: Uint8Array,
+  file: string,
+  opts: ParseJsonOptions = {}
+): JsonValue {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.length > maxBytes) {
+    throw new InputError(
+      `${file}: file is ${String(bytes.length)} bytes, more than the ${String(maxBytes)} accepted`,
+      { file }
+    );
+  }
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new InputError(`${file}: starts with a UTF-8 byte order mark (BOM), which TUF clients reject`, {
+      file,
+    });
+  }
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch (cause) {
+    throw new InputError(`${file}: not valid UTF-8`, { file, cause });
+  }
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    const m = /position (\d+)/.exec(msg);
+    const where = m ? ` at ${lineColumn(text, Number(m[1]))}` : '';
+    const reason = text.trim() === '' ? 'empty file' : msg.replace(/^[^:]*JSON[^:]*: /, '');
+    throw new InputError(`${file}: not valid JSON${where}: ${reason}`, { file, cause });
+  }
+  new Scanner(text, file, opts.maxDepth ?? DEFAULT_MAX_DEPTH).run();
+  return value;
+}

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Strict parsing of metadata files into the model. Pure: bytes in, a typed
+ * object out. Every rejection is an InputError (exit 2) naming the file, the
+ * field path and the problem. Unknown fields are kept as they were read.
+ */
+import { fieldError } from '../errors.js';
+import { CanonicalError, canonicalBytes } from './canonical.js';
+import { parseExpires } from './expires.js';
+import { formatPath, parseJson, type JsonObject, type JsonValue } from './json.js';
+import { computeKeyId, type TufKey } from './keys.js';
+import {
+  TOP_LEVEL_ROLES,
+  type ParsedMetadata,
+  type RoleType,
+  type Signed,
+  type SignedByType,
+} from './model.js';
+
+/** Clients refuse root files larger than this (python, go and tuf-js defaults). */
+export const MAX_ROOT_BYTES = 512_000;
+
+type Path = readonly (string | number)[];
+
+const SPEC_VERSION = /^1\.\d+(?:\.\d+)?$/;
+const HEX = /^[0-9a-fA-F]+$/;
+
+/** Field checks bound to one file; collects legacy-format notes. */
+export class Guard {
+  readonly legacy: string[] = [];
+
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  fail(path: Path, problem: string): never {
+    throw fieldError(this.file, formatPath(path), problem);
+  }
+
+  object(v: JsonValue | undefined, path: Path): JsonObject {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.fail(path, `must be an object (got ${describe(v)})`);
+    }
+    return v as JsonObject;
+  }
+
+  array(v: JsonValue | undefined, path: Path): readonly JsonValue[] {
+    if (!Array.isArray(v)) this.fail(path, `must be an array (got ${describe(v)})`);
+    return v as readonly JsonValue[];
+  }
+
+  string(v: JsonValue | undefined, path: Path): string {
+    if (typeof v !== 'string') this.fail(path, `must be a string (got ${describe(v)})`);
+    return v;
+  }
+
+  boolean(v: JsonValue | undefined, path: Path): boolean {
+    if (typeof v !== 'boolean') this.fail(path, `must be true or false (got ${describe(v)})`);
+    return v;
+  }
+
+  integer(v: JsonValue | undefined, path: Path, min: number): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      this.fail(path, `must be an integer >= ${String(min)} (got ${describe(v)})`);
+    }
+    return v;
+  }
+
+  /** An array of unique strings. */
+  stringSet(v: JsonValue | undefined, path: Path, what: string): readonly string[] {
+    const arr = this.array(v, path);
+    const seen = new Set<string>();
+    arr.forEach((item, i) => {
+      const s = this.string(item, [...path, i]);
+      if (seen.has(s)) this.fail([...path, i], `duplicate ${what} "${s}"`);
+      seen.add(s);
+    });
+    return arr as readonly string[];
+  }
+
+  hexDigest(v: JsonValue | undefined, path: Path): string {
+    const s = this.string(v, path);
+    if (s.length === 0 || s.length % 2 !== 0 || !HEX.test(s)) this.fail(path, 'must be a non-empty hex string');
+    if (s !== s.toLowerCase()) this.note('uppercase hex digest (python-tuf compares lowercase)');
+    return s;
+  }
+
+  hashes(v: JsonValue | undefined, path: Path): void {
+    const h = this.object(v, path);
+    const algs = Object.keys(h);
+    if (algs.length === 0) this.fail(path, 'must list at least one hash');
+    for (const alg of algs) this.hexDigest(h[alg], [...path, alg]);
+  }
+
+  note(text: string): void {
+    if (!this.legacy.includes(text)) this.legacy.push(text);
+  }
+
+  /** A key object; when `keyid` is given it must be the key's own ID. */
+  key(v: JsonValue | undefined, path: Path, keyid?: string): TufKey {
+    const key = this.object(v, path);
+    this.string(key['keytype'], [...path, 'keytype']);
+    this.string(key['scheme'], [...path, 'scheme']);
+    const keyval = this.object(key['keyval'], [...path, 'keyval']);
+    this.string(keyval['public'], [...path, 'keyval', 'public']);
+    if (keyid !== undefined) {
+      const computed = computeKeyId(key);
+      if (computed !== keyid) {
+        this.fail(path, `key ID does not match its key: the key hashes to ${computed}`);
+      }
+    }
+    if (Object.hasOwn(key, 'keyid_hash_algorithms')) {
+      this.note('keyid_hash_algorithms in key objects (written by python-tuf 0.x and go-tuf 0.x)');
+    }
+    return key as unknown as TufKey;
+  }
+
+  /** A `keys` map: every key well-formed and filed under its own key ID. */
+  keyMap(v: JsonValue | undefined, path: Path): void {
+    const keys = this.object(v, path);
+    for (const keyid of Object.keys(keys)) this.key(keys[keyid], [...path, keyid], keyid);
+  }
+
+  roleKeys(v: JsonValue | undefined, path: Path): JsonObject {
+    const role = this.object(v, path);
+    this.stringSet(role['keyids'], [...path, 'keyids'], 'key ID');
+    this.integer(role['threshold'], [...path, 'threshold'], 1);
+    return role;
+  }
+}
+
+function describe(v: JsonValue | undefined): string {
+  if (v === undefined) return 'nothing: the field is missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function checkRoot(g: Guard, s: JsonObject): void {
+  const P = ['signed'];
+  if (!Object.hasOwn(s, 'consistent_snapshot')) {
+    g.note('root without consistent_snapshot (tuf-js rejects it; go-tuf re-emits false)');
+  } else {
+    g.boolean(s['consistent_snapshot'], [...P, 'consistent_snapshot']);
+  }
+  g.keyMap(s['keys'], [...P, 'keys']);
+  const roles = g.object(s['roles'], [...P, 'roles']);
+  for (const name of TOP_LEVEL_ROLES) {
+    if (!Object.hasOwn(roles, name)) g.fail([...P, 'roles', name], 'the role is missing');
+  }
+  for (const name of Object.keys(roles)) {
+    g.roleKeys(roles[name], [...P, 'roles', name]);
+    if (!(TOP_LEVEL_ROLES as readonly string[]).includes(name)) {
+      g.note(`root role "${name}" beyond the four top-level roles (python-tuf rejects it)`);
+    }
+  }
+}
+
+function checkDelegations(g: Guard, v: JsonValue | undefined, path: Path): void {
+  const d = g.object(v, path);
+  g.keyMap(d['keys'], [...path, 'keys']);
+  const hasRoles = Object.hasOwn(d, 'roles');
+  const hasSuccinct = Object.hasOwn(d, 'succinct_roles');
+  if (hasRoles === hasSuccinct) {
+    g.fail(path, 'must have exactly one of "roles" and "succinct_roles"');
+  }
+  if (hasSuccinct) {
+    const sp = [...path, 'succinct_roles'];
+    const sr = g.roleKeys(d['succinct_roles'], sp);
+    const bits = g.integer(sr['bit_length'], [...sp, 'bit_length'], 1);
+    if (bits > 32) g.fail([...sp, 'bit_length'], 'must be between 1 and 32');
+    const prefix = g.string(sr['name_prefix'], [...sp, 'name_prefix']);
+    if (prefix === '') g.fail([...sp, 'name_prefix'], 'must not be empty');
+    return;
+  }
+  const roles = g.array(d['roles'], [...path, 'roles']);
+  const names = new Set<string>();
+  roles.forEach((r, i) => {
+    const rp = [...path, 'roles', i];
+    const role = g.roleKeys(r, rp);
+    const name = g.string(role['name'], [...rp, 'name']);
+    if (name === '') g.fail([...rp, 'name'], 'must not be empty');
+    if ((TOP_LEVEL_ROLES as readonly string[]).includes(name)) {
+      g.fail([...rp, 'name'], `"${name}" is a top-level role name`);
+    }
+    if (names.has(name)) g.fail([...rp, 'name'], `duplicate delegated role name "${name}"`);
+    names.add(name);
+    g.boolean(role['terminating'], [...rp, 'terminating']);
+    const hasPaths = Object.hasOwn(role, 'paths');
+    const hasPrefixes = Object.hasOwn(role, 'path_hash_prefixes');
+    if (hasPaths && hasPrefixes) g.fail(rp, 'must not have both "paths" and "path_hash_prefixes"');
+    if (hasPaths) g.stringSet(role['paths'], [...rp, 'paths'], 'path pattern');
+    else if (hasPrefixes) {
+      const prefixes = g.stringSet(role['path_hash_prefixes'], [...rp, 'path_hash_prefixes'], 'prefix');
+      prefixes.forEach((p, j) => {
+        if (!/^[0-9a-f]*$/.test(p)) g.fail([...rp, 'path_hash_prefixes', j], 'must be lowercase hex');
+      });
+    } else {
+      g.note(`delegated role "${name}" has neither paths nor path_hash_prefixes (python-tuf rejects it)`);
+    }
+  });
+}
+
+function checkTargets(g: Guard, s: JsonObject): void {
+  const targets = g.object(s['targets'], ['signed', 'targets']);
+  for (const path of Object.keys(targets)) {
+    const tp = ['signed', 'targets', path];
+    const t = g.object(targets[path], tp);
+    g.integer(t['length'], [...tp, 'length'], 0);
+    g.hashes(t['hashes'], [...tp, 'hashes']);
+    if (Object.hasOwn(t, 'custom') && t['custom'] === null) {
+      g.note('"custom": null in a target (go-tuf drops it and the signature breaks)');
+    }
+  }
+  if (Object.hasOwn(s, 'delegations')) checkDelegations(g, s['delegations'], ['signed', 'delegations']);
+}
+
+function checkMetaFile(g: Guard, v: JsonValue | undefined, path: Path): void {
+  const m = g.object(v, path);
+  g.integer(m['version'], [...path, 'version'], 1);
+  if (Object.hasOwn(m, 'length')) g.integer(m['length'], [...path, 'length'], 0);
+  if (Object.hasOwn(m, 'hashes')) g.hashes(m['hashes'], [...path, 'hashes']);
+}
+
+function checkSnapshot(g: Guard, s: JsonObject): void {
+  const meta = g.object(s['meta'], ['signed', 'meta']);
+  for (const name of Object.keys(meta)) checkMetaFile(g, meta[name], ['signed', 'meta', name]);
+}
+
+function checkTimestamp(g: Guard, s: JsonObject): void {
+  const meta = g.object(s['meta'], ['signed', 'meta']);
+  if (!Object.hasOwn(meta, 'snapshot.json')) g.fail(['signed', 'meta', 'snapshot.json'], 'the entry is missing');
+  for (const name of Object.keys(meta)) checkMetaFile(g, meta[name], ['signed', 'meta', name]);
+  if (Object.keys(meta).length !== 1) {
+    g.note('timestamp meta lists more than snapshot.json (python-tuf and tuf-js then fail its signature)');
+  }
+}
+
+function signedBytesOf(g: Guard, signed: JsonObject): Buffer {
+  try {
+    return canonicalBytes(signed);
+  } catch (e) {
+    // parseJson already rejects floats and lone surrogates; kept as a backstop.
+    if (e instanceof CanonicalError) g.fail(['signed', e.path.slice(2)], e.problem);
+    throw e;
+  }
+}
+
+/**
+ * Parses a metadata file from its exact bytes.
+ * @param expected the role type the caller expects; a different `_type` is an error
+ * @throws InputError (exit 2) for anything malformed, naming file and field
+ */
+export function parseMetadata<T extends RoleType>(
+  bytes: Uint8Array,
+  file: string,
+  expected: T
+): ParsedMetadata<SignedByType[T]>;
+export function parseMetadata(bytes: Uint8Array, file: string): ParsedMetadata;
+export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleType): ParsedMetadata {
+  const json = parseJson(bytes, file, expected === 'root' ? { maxBytes: MAX_ROOT_BYTES } : {});
+  const g: Guard = new Guard(file);
+  const top = g.object(json, []);
+  const signed = g.object(top['signed'], ['signed']);
+  const sigs = g.array(top['signatures'], ['signatures']);
+  const seen = new Set<string>();
+  sigs.forEach((v, i) => {
+    const sig = g.object(v, ['signatures', i]);
+    const keyid = g.string(sig['keyid'], ['signatures', i, 'keyid']);
+    g.string(sig['sig'], ['signatures', i, 'sig']);
+    if (seen.has(keyid)) {
+      g.fail(['signatures', i, 'keyid'], `duplicate key ID ${keyid} (clients reject the whole file)`);
+    }
+    seen.add(keyid);
+  });
+
+  const type = g.string(signed['_type'], ['signed', '_type']);
+  if (!(TOP_LEVEL_ROLES as readonly string[]).includes(type)) {
+    g.fail(['signed', '_type'], `unknown type "${type}" (expected root, targets, snapshot or timestamp)`);
+  }
+  if (expected !== undefined && type !== expected) {
+    g.fail(['signed', '_type'], `is "${type}" where "${expected}" metadata is expected`);
+  }
+  const specVersion = g.string(signed['spec_version'], ['signed', 'spec_version']);
+  if (!SPEC_VERSION.test(specVersion)) {
+    g.fail(['signed', 'spec_version'], `"${specVersion}" is not a 1.x spec version`);
+  }
+  g.integer(signed['version'], ['signed', 'version'], 1);
+  const expiresText = g.string(signed['expires'], ['signed', 'expires']);
+  const expires = parseExpires(expiresText);
+  if (expires === undefined) {
+    g.fail(['signed', 'expires'], `"${expiresText}" is not a date-time of the form 2030-01-01T00:00:00Z`);
+  }
+  if (expires.legacy !== undefined) g.note(expires.legacy);
+
+  switch (type as RoleType) {
+    case 'root':
+      checkRoot(g, signed);
+      break;
+    case 'targets':
+      checkTargets(g, signed);
+      break;
+    case 'snapshot':
+      checkSnapshot(g, signed);
+      break;
+    case 'timestamp':
+      checkTimestamp(g, signed);
+      break;
+  }
+  return {
+    file,
+    bytes,
+    signed: signed as unknown as Signed,
+    signatures: sigs as unknown as ParsedMetadata['signatures'],
+    signedBytes: signedBytesOf(g, signed),
+    expiresAt: expires.ms,
+    legacy: g.legacy,
+  };
+}
+
+/** Checks a key object read from anywhere (public key files, plans). */
+export function checkKey(key: JsonValue | undefined, file: string, path: Path, keyid?: string): TufKey {
+  return new Guard(file).key(key, path, keyid);
+}

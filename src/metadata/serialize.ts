@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The only way metadata leaves this tool. Emits the minimal safe profile of
+ * docs/tuf-profile.md (from the TUF crib): strict `expires`, `consistent_snapshot`
+ * always present, exactly the four top-level roles, lowercase hex, no nulls,
+ * integers only, Ed25519 keys as hex and ECDSA keys as PEM, DER signatures,
+ * every delegation `terminating` with exactly one of `paths` and
+ * `path_hash_prefixes`, a timestamp listing only `snapshot.json`.
+ *
+ * Files are pretty-printed JSON with keys in code-point order and a final
+ * newline. The output is re-read with the strict parser before it is
+ * returned, so nothing the parser would refuse is ever written.
+ */
+import { fieldError } from '../errors.js';
+import { compareCodePoints } from './canonical.js';
+import { formatPath } from './json.js';
+import { decodeKey } from './keys.js';
+import { own, TOP_LEVEL_ROLES, type Metadata, type ParsedMetadata, type Root, type Timestamp } from './model.js';
+import { parseMetadata } from './parse.js';
+
+function write(v: unknown, indent: string, out: string[]): void {
+  if (v === null || typeof v !== 'object') {
+    out.push(JSON.stringify(v));
+    return;
+  }
+  const inner = indent + '  ';
+  if (Array.isArray(v)) {
+    if (v.length === 0) {
+      out.push('[]');
+      return;
+    }
+    out.push('[\n');
+    v.forEach((item, i) => {
+      out.push(inner);
+      write(item, inner, out);
+      out.push(i < v.length - 1 ? ',\n' : '\n');
+    });
+    out.push(indent + ']');
+    return;
+  }
+  const rec = v as Record<string, unknown>;
+  const keys = Object.keys(rec).sort(compareCodePoints);
+  if (keys.length === 0) {
+    out.push('{}');
+    return;
+  }
+  out.push('{\n');
+  keys.forEach((k, i) => {
+    out.push(inner + JSON.stringify(k) + ': ');
+    write(rec[k], inner, out);
+    out.push(i < keys.length - 1 ? ',\n' : '\n');
+  });
+  out.push(indent + '}');
+}
+
+/** Pretty JSON with keys in code-point order. Not canonical JSON. */
+export function stringifySorted(value: unknown): string {
+  const out: string[] = [];
+  write(value, '', out);
+  return out.join('') + '\n';
+}
+
+const LOWER_HEX = /^[0-9a-f]+$/;
+const KEYID = /^[0-9a-f]{64}$/;
+
+function findNull(v: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  if (v === null) return path;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = findNull(v[i], [...path, i]);
+      if (p) return p;
+    }
+  } else if (typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const p = findNull(x, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks that parsed metadata is inside the minimal safe profile.
+ * @throws InputError naming the file and the first field outside it
+ */
+export function checkProfile(md: ParsedMetadata): void {
+  const fail = (path: (string | number)[], problem: string): never => {
+    throw fieldError(md.file, formatPath(path), `outside the safe profile: ${problem}`);
+  };
+  if (md.legacy.length > 0) fail(['signed'], md.legacy[0] as string);
+  const s = md.signed;
+  const nul = findNull(s, ['signed']);
+  if (nul) fail(nul, 'null values are not written');
+  const keyMaps: [string | number, ...(string | number)[]][] = [];
+  if (s._type === 'root') {
+    const root = s;
+    const names = Object.keys(root.roles);
+    if (names.length !== 4 || !TOP_LEVEL_ROLES.every((r) => names.includes(r))) {
+      fail(['signed', 'roles'], 'exactly root, targets, snapshot and timestamp');
+    }
+    for (const name of names) {
+      for (const keyid of own(root.roles, name)?.keyids ?? []) {
+        if (own(root.keys, keyid) === undefined) fail(['signed', 'roles', name, 'keyids'], `${keyid} is not in keys`);
+      }
+    }
+    keyMaps.push(['signed', 'keys']);
+  }
+  if (s._type === 'targets') {
+    const t = s;
+    for (const [path, file] of Object.entries(t.targets)) {
+      for (const [alg, h] of Object.entries(file.hashes)) {
+        if (alg !== 'sha256' && alg !== 'sha512') fail(['signed', 'targets', path, 'hashes', alg], 'only sha256 and sha512');
+        if (!LOWER_HEX.test(h)) fail(['signed', 'targets', path, 'hashes', alg], 'lowercase hex');
+      }
+      if (path.startsWith('/')) fail(['signed', 'targets', path], 'target paths must not start with /');
+    }
+    if (t.delegations !== undefined) {
+      keyMaps.push(['signed', 'delegations', 'keys']);
+      t.delegations.roles?.forEach((r, i) => {
+        if (!/^[A-Za-z0-9._-]+$/.test(r.name)) fail(['signed', 'delegations', 'roles', i, 'name'], 'role names use only A-Z a-z 0-9 . _ -');
+        for (const keyid of r.keyids) {
+          if (own(t.delegations?.keys ?? {}, keyid) === undefined) fail(['signed', 'delegations', 'roles', i, 'keyids'], `${keyid} is not in keys`);
+        }
+      });
+      const sr = t.delegations.succinct_roles;
+      if (sr !== undefined && (sr.name_prefix.endsWith('-') || !/^[A-Za-z0-9._-]+$/.test(sr.name_prefix))) {
+        fail(['signed', 'delegations', 'succinct_roles', 'name_prefix'], 'use only A-Z a-z 0-9 . _ - and do not end with -');
+      }
+    }
+  }
+  if (s._type === 'snapshot' || s._type === 'timestamp') {
+    for (const [name, m] of Object.entries((s as Timestamp).meta)) {
+      if (m.length === 0) fail(['signed', 'meta', name, 'length'], 'length 0 is dropped by go-tuf');
+      for (const [alg, h] of Object.entries(m.hashes ?? {})) {
+        if (!LOWER_HEX.test(h)) fail(['signed', 'meta', name, 'hashes', alg], 'lowercase hex');
+      }
+    }
+  }
+  for (const path of keyMaps) {
+    let obj: unknown = s;
+    for (const seg of path.slice(1)) obj = (obj as Record<string, unknown>)[seg];
+    for (const [keyid, key] of Object.entries(obj as Root['keys'])) {
+      const decoded = decodeKey(key);
+      if (decoded.$case !== 'supported') fail([...path, keyid], decoded.reason);
+      else if (decoded.legacy.length > 0) fail([...path, keyid], decoded.legacy[0] as string);
+      if (key.keyval.public.startsWith('-----') && !key.keyval.public.endsWith('-----END PUBLIC KEY-----\n')) {
+        fail([...path, keyid, 'keyval', 'public'], 'PEM must end with a newline');
+      }
+    }
+  }
+  md.signatures.forEach((sig, i) => {
+    if (!KEYID.test(sig.keyid)) fail(['signatures', i, 'keyid'], 'key IDs are 64 lowercase hex characters');
+    if (sig.sig !== '' && !LOWER_HEX.test(sig.sig)) fail(['signatures', i, 'sig'], 'signatures are lowercase hex');
+  });
+}
+
+/**
+ * Serializes metadata for writing, refusing anything outside the profile.
+ * @param file the name used in error messages
+ * @throws InputError when the metadata is malformed or outside the profile
+ */
+export function serializeMetadata(md: Metadata, file: string): Uint8Array {
+  const text = stringifySorted({ signatures: md.signatures, signed: md.signed });
+  const bytes = Buffer.from(text, 'utf8');
+  checkProfile(parseMetadata(bytes, file, md.signed._type));
+  return bytes;
+}
