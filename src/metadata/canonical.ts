@@ -64,7 +64,7 @@ export class CanonicalError extends TypeError {
   }
   /** `$.signed.keys["ab"].keyval` style path of the offending value. */
   get path(): string {
-    return '$' + this.segments.reverse().join('');
+    return '$' + [...this.segments].reverse().join('');
   }
 }
 

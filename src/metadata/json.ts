@@ -127,13 +127,13 @@ class Scanner {
 
   private addKey(frame: Frame, key: string): void {
     if (frame.keySet !== null) {
-      if (frame.keySet.has(key)) this.fail('duplicate key', key);
+      if (frame.keySet.has(key)) this.fail('duplicate key');
       frame.keySet.add(key);
       return;
     }
     const keys = frame.keys as string[];
     for (let k = 0; k < keys.length; k++) {
-      if (keys[k] === key) this.fail('duplicate key', key);
+      if (keys[k] === key) this.fail('duplicate key');
     }
     keys.push(key);
     if (keys.length > 16) {
@@ -223,9 +223,11 @@ class Scanner {
           const end = this.stringEnd(this.i);
           const top = stack[stack.length - 1];
           if (top !== undefined && top.isObject && top.expectKey) {
+            // Error paths name this key: as written until it decodes.
+            top.current = text.slice(this.i + 1, end);
             const key = this.readString(this.i, end);
-            this.addKey(top, key);
             top.current = key;
+            this.addKey(top, key);
             top.expectKey = false;
           } else {
             if (this.nextBackslash < this.i) {

@@ -132,6 +132,7 @@ export function checkProfile(md: ParsedMetadata): void {
     for (const [name, m] of Object.entries((s as Timestamp).meta)) {
       if (m.length === 0) fail(['signed', 'meta', name, 'length'], 'length 0 is dropped by go-tuf');
       for (const [alg, h] of Object.entries(m.hashes ?? {})) {
+        if (alg !== 'sha256' && alg !== 'sha512') fail(['signed', 'meta', name, 'hashes', alg], 'only sha256 and sha512');
         if (!LOWER_HEX.test(h)) fail(['signed', 'meta', name, 'hashes', alg], 'lowercase hex');
       }
     }

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The edges a command may touch, wired once in main.ts: output streams, the
+ * environment, the clock. Tests pass their own.
+ */
+export interface Io {
+  /** Data: the report, the JSON document. */
+  readonly stdout: (text: string) => void;
+  /** Messages: progress, warnings, errors. */
+  readonly stderr: (text: string) => void;
+  readonly env: { readonly [name: string]: string | undefined };
+  /** The current time, in ms. Only the CLI layer asks for it. */
+  readonly now: () => number;
+  /** Whether stdout is a terminal (colour, progress bars). */
+  readonly isTTY: boolean;
+  readonly cwd: string;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    now: () => Date.now(),
+    isTTY: process.stdout.isTTY,
+    cwd: process.cwd(),
+  };
+}
+
+/** Global options every command takes. */
+export interface GlobalOptions {
+  readonly json: boolean;
+  readonly color: boolean;
+  readonly input: boolean;
+  readonly yes: boolean;
+}

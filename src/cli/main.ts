@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The composition root: parses the command line, wires the edges, runs one
+ * command, and is the only place that catches errors and picks exit codes.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CeremonyError, EXIT } from '../errors.js';
+import { processIo, type GlobalOptions, type Io } from './io.js';
+import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+
+export const VERSION = '0.1.0';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    a check said no (verification failed, threshold not met, tampering)
+  2    bad usage or invalid input (malformed file, bad option value)
+  3    environment (missing module or device, I/O failure)
+  130  cancelled by the user`;
+
+function globals(program: Command, io: Io): GlobalOptions {
+  const o = program.opts<{ json?: boolean; color?: boolean; input?: boolean; yes?: boolean }>();
+  return {
+    json: o.json === true,
+    color: o.color !== false && io.env['NO_COLOR'] === undefined && io.isTTY && o.json !== true,
+    input: o.input !== false,
+    yes: o.yes === true,
+  };
+}
+
+function buildProgram(io: Io, setResult: (code: number) => void): Command {
+  const program = new Command('tuf-ceremony');
+  program
+    .description('Offline signing ceremonies for the root and targets keys of a TUF repository.')
+    .version(VERSION, '-V, --version')
+    .option('--json', 'machine-readable output on stdout (messages stay on stderr)')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-input', 'never prompt: a missing answer is an error')
+    .option('--yes', 'answer yes to confirmations')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('verify')
+    .description(
+      'verify a repository as a TUF client would: the trusted root, every N→N+1 root rotation, ' +
+        "the final root's expiry, then timestamp, snapshot, targets and every delegated role present"
+    )
+    .argument('[DIR]', 'metadata directory (published layout or tuf-on-ci root_history/ layout); default: .')
+    .option('--trusted-root <FILE>', 'start from this root (default: the lowest N.root.json present, which must be self-signed)')
+    .addOption(new Option('--at <TIME>', 'reference time for expiry, e.g. 2026-08-22T00:00:00Z (default: now)'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action((dir: string | undefined, opts: VerifyCommandOptions) => {
+      setResult(runVerify(dir, opts, globals(program, io), io));
+    });
+  return program;
+}
+
+function report(err: CeremonyError, io: Io, json: boolean): number {
+  const where = err.file !== undefined && !err.message.includes(err.file) ? ` (${err.file})` : '';
+  io.stderr(`error[${err.code}]: ${err.message}${where}\n`);
+  if (err.hint !== undefined) io.stderr(`hint: ${err.hint}\n`);
+  if (json) {
+    const error = { code: err.code, exitCode: err.exitCode, message: err.message, file: err.file ?? null, field: err.field ?? null };
+    if (err.code !== 'VERIFICATION_FAILED') io.stdout(JSON.stringify({ ok: false, error }, null, 2) + '\n');
+  }
+  return err.exitCode;
+}
+
+/**
+ * Runs the command line and returns the exit code. Never throws.
+ * @param argv arguments after `node tuf-ceremony`
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let result: number = EXIT.OK;
+  const program = buildProgram(io, (code) => {
+    result = code;
+  });
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return EXIT.OK;
+      }
+      return EXIT.INVALID;
+    }
+    if (err instanceof CeremonyError) return report(err, io, json);
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.stderr(`error[INTERNAL]: ${e.message}\n${e.stack ?? ''}\nThis is a bug in tuf-ceremony: please report it with the command you ran.\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Verifies a repository's metadata the way a TUF client does (spec §5.3–5.6):
+ * the trusted root, every N→N+1 rotation, the final root's expiry, then
+ * timestamp, snapshot, targets and every delegated role present (hash bins
+ * included). Pure: files come from a {@link MetadataSource}, time from the
+ * caller. Malformed files throw InputError (exit 2); everything a check can
+ * say no to is reported in the result, which never throws for it.
+ */
+import { createHash } from 'node:crypto';
+import { formatExpires } from '../metadata/expires.js';
+import { decodeKeyCached } from '../metadata/verify.js';
+import {
+  OFFLINE_ROLES,
+  ONLINE_ROLES,
+  own,
+  type MetaFile,
+  type ParsedMetadata,
+  type RoleKeys,
+  type Root,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+  type TufKey,
+} from '../metadata/model.js';
+import { parseMetadata } from '../metadata/parse.js';
+import {
+  binNames,
+  isExpired,
+  verifyRootRotation,
+  verifyThreshold,
+  verifyWithRoot,
+  type ThresholdResult,
+} from '../metadata/verify.js';
+
+/** Where the metadata files come from: names relative to the repository. */
+export interface MetadataSource {
+  /** Every file name available, e.g. `3.root.json`, `root_history/3.root.json`. */
+  readonly names: readonly string[];
+  /** The exact bytes of a listed file; undefined for names not listed. */
+  read(name: string): Uint8Array | undefined;
+}
+
+export interface VerifyOptions {
+  /** Reference time in milliseconds since the epoch. */
+  readonly atMs: number;
+  /** Start from this root instead of the lowest N.root.json present. */
+  readonly trustedRoot?: { readonly file: string; readonly bytes: Uint8Array };
+  /** Warn when something expires within this many days. */
+  readonly warnDays?: number;
+}
+
+export type StepKind = 'trusted-root' | 'root-rotation' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'delegated' | 'bins';
+
+/** One line of the report: a file checked, and what was found. */
+export interface VerifyStep {
+  readonly kind: StepKind;
+  readonly role: string;
+  readonly file: string;
+  readonly version?: number;
+  readonly expires?: string;
+  readonly ok: boolean;
+  /** Threshold results (two for a rotation: old root, new root). */
+  readonly thresholds: readonly ThresholdResult[];
+  /** Why the step failed, each naming what failed. */
+  readonly problems: readonly string[];
+  /** For `bins`: how many bins, how many files present and verified. */
+  readonly bins?: { readonly count: number; readonly present: number; readonly verified: number };
+  /** For a delegated role: who delegates to it. */
+  readonly delegator?: string;
+}
+
+export type WarningCode =
+  | 'EXPIRES_SOON'
+  | 'SHARED_ONLINE_OFFLINE_KEY'
+  | 'LEGACY_FORMAT'
+  | 'UNSUPPORTED_KEY'
+  | 'SAME_KEY_TWO_IDS'
+  | 'ABSENT_KEY'
+  | 'ROLE_NOT_PRESENT'
+  | 'ROOT_JSON';
+
+export interface VerifyWarning {
+  readonly code: WarningCode;
+  readonly file: string;
+  readonly message: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** Reference time used, strict form. */
+  readonly at: string;
+  readonly trustedRoot: { readonly file: string; readonly version: number } | null;
+  readonly finalRoot: { readonly file: string; readonly version: number; readonly expires: string } | null;
+  readonly steps: readonly VerifyStep[];
+  readonly warnings: readonly VerifyWarning[];
+  /** One line per failed check: file, role, what failed. */
+  readonly failures: readonly string[];
+  /** Owner names found in keys (`x-tuf-on-ci-keyowner`), by key ID. */
+  readonly keyOwners: { readonly [keyid: string]: string };
+}
+
+const ROOT_FILE = /^(?:root_history\/)?([1-9]\d{0,15})\.root\.json$/;
+const DAY = 86_400_000;
+
+class Run {
+  readonly steps: VerifyStep[] = [];
+  readonly warnings: VerifyWarning[] = [];
+  readonly failures: string[] = [];
+  readonly owners = new Map<string, string>();
+  private readonly names: Set<string>;
+  private snapshot: ParsedMetadata<Snapshot> | undefined;
+  private readonly warnedFiles = new Set<string>();
+
+  readonly src: MetadataSource;
+  readonly opts: VerifyOptions;
+
+  constructor(src: MetadataSource, opts: VerifyOptions) {
+    this.src = src;
+    this.opts = opts;
+    this.names = new Set(src.names);
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  warn(code: WarningCode, file: string, message: string): void {
+    if (!this.warnings.some((w) => w.code === code && w.file === file && w.message === message)) {
+      this.warnings.push({ code, file, message });
+    }
+  }
+
+  step(s: VerifyStep): void {
+    this.steps.push(s);
+    for (const p of s.problems) this.failures.push(`${s.file}: ${s.role}: ${p}`);
+  }
+
+  parse<T extends 'root' | 'targets' | 'snapshot' | 'timestamp'>(name: string, type: T, bytes?: Uint8Array) {
+    const data = bytes ?? this.src.read(name);
+    if (data === undefined) throw new Error(`internal: ${name} is not in the source`);
+    const md = parseMetadata(data, name, type);
+    if (!this.warnedFiles.has(name)) {
+      this.warnedFiles.add(name);
+      for (const l of md.legacy) this.warn('LEGACY_FORMAT', name, l);
+    }
+    return md;
+  }
+
+  /** Notes keys' owners, unsupported keys and keys shared between key IDs. */
+  noteKeys(file: string, keys: { readonly [keyid: string]: TufKey }, results: readonly ThresholdResult[]): void {
+    for (const [keyid, key] of Object.entries(keys)) {
+      const owner = (key as unknown as Record<string, unknown>)['x-tuf-on-ci-keyowner'];
+      if (typeof owner === 'string') this.owners.set(keyid, owner);
+    }
+    for (const r of results) {
+      for (const u of r.unsupported) {
+        this.warn('UNSUPPORTED_KEY', file, `${r.role}: key ${u.keyid.slice(0, 8)} cannot verify: ${u.reason}; its signature does not count`);
+      }
+      for (const keyid of r.keyids) {
+        const key = own(keys, keyid);
+        if (key === undefined) continue;
+        const d = decodeKeyCached(key);
+        if (d.$case === 'unsupported' && !r.unsupported.some((u) => u.keyid === keyid)) {
+          this.warn('UNSUPPORTED_KEY', file, `${r.role}: key ${keyid.slice(0, 8)} cannot verify: ${d.reason}`);
+        }
+        if (d.$case === 'supported') {
+          for (const l of d.legacy) this.warn('LEGACY_FORMAT', file, `key ${keyid.slice(0, 8)}: ${l}`);
+        }
+      }
+      for (const group of r.sameKey) {
+        this.warn(
+          'SAME_KEY_TWO_IDS',
+          file,
+          `${r.role}: one public key is listed under ${String(group.length)} key IDs (${group.map((k) => k.slice(0, 8)).join(', ')}); it counts once toward the threshold (python-tuf and tuf-js count it ${String(group.length)} times)`
+        );
+      }
+      for (const a of r.absent) {
+        this.warn('ABSENT_KEY', file, `${r.role}: key ID ${a.slice(0, 8)} is listed but not in keys (go-tuf rejects this)`);
+      }
+    }
+  }
+
+  thresholdProblems(r: ThresholdResult, by: string): string[] {
+    if (r.met) return [];
+    return [
+      `${by}: ${String(r.counted)} of ${String(r.threshold)} needed signatures valid` +
+        (r.invalid.length > 0 ? `; invalid signatures from ${r.invalid.map((k) => k.slice(0, 8)).join(', ')}` : ''),
+    ];
+  }
+
+  expiryProblems(md: ParsedMetadata, role: string): string[] {
+    if (isExpired(md, this.opts.atMs)) {
+      return [`expired at ${formatExpires(md.expiresAt)} (reference time ${formatExpires(this.opts.atMs)})`];
+    }
+    const days = this.opts.warnDays ?? 30;
+    if (md.expiresAt - this.opts.atMs < days * DAY) {
+      const left = Math.floor((md.expiresAt - this.opts.atMs) / DAY);
+      this.warn('EXPIRES_SOON', md.file, `${role} expires ${formatExpires(md.expiresAt)}, in ${String(left)} days`);
+    }
+    return [];
+  }
+
+  /** Checks a file against the entry that lists it (timestamp or snapshot meta). */
+  metaProblems(md: ParsedMetadata, entry: MetaFile | undefined, listedBy: string): string[] {
+    if (entry === undefined) return [];
+    const problems: string[] = [];
+    if (md.signed.version !== entry.version) {
+      problems.push(`version ${String(md.signed.version)}, but ${listedBy} lists version ${String(entry.version)}`);
+    }
+    if (entry.length !== undefined && entry.length !== md.bytes.length) {
+      problems.push(`length ${String(md.bytes.length)}, but ${listedBy} lists ${String(entry.length)}`);
+    }
+    for (const [alg, expected] of Object.entries(entry.hashes ?? {})) {
+      if (alg !== 'sha256' && alg !== 'sha512') continue;
+      const actual = createHash(alg).update(md.bytes).digest('hex');
+      if (actual !== expected.toLowerCase()) problems.push(`${alg} ${actual.slice(0, 16)}… does not match ${listedBy} (${expected.slice(0, 16)}…)`);
+    }
+    return problems;
+  }
+
+  /** Finds a role's file: `V.NAME.json` (consistent snapshot) or `NAME.json`. */
+  findRoleFile(name: string, version: number | undefined): string | undefined {
+    const enc = encodeURIComponent(name);
+    if (version !== undefined) {
+      for (const n of [`${String(version)}.${enc}.json`, `${String(version)}.${name}.json`]) if (this.has(n)) return n;
+    }
+    if (this.has(`${enc}.json`)) return `${enc}.json`;
+    if (this.has(`${name}.json`)) return `${name}.json`;
+    if (version !== undefined) return undefined;
+    let best: [number, string] | undefined;
+    const re = new RegExp(`^([1-9]\\d{0,15})\\.${enc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.json$`);
+    for (const n of this.src.names) {
+      const m = re.exec(n);
+      if (m && (best === undefined || Number(m[1]) > best[0])) best = [Number(m[1]), n];
+    }
+    return best?.[1];
+  }
+
+  snapshotEntry(name: string): MetaFile | undefined {
+    return this.snapshot === undefined ? undefined : own(this.snapshot.signed.meta, `${name}.json`);
+  }
+
+  // Spec §5.3: the root chain.
+  verifyRoots(): ParsedMetadata<Root> | undefined {
+    const roots = new Map<number, string>();
+    for (const n of this.src.names) {
+      const m = ROOT_FILE.exec(n);
+      if (m === null) continue;
+      const v = Number(m[1]);
+      const prev = roots.get(v);
+      if (prev !== undefined) {
+        const a = this.src.read(prev);
+        const b = this.src.read(n);
+        if (a !== undefined && b !== undefined && !Buffer.from(a).equals(b)) {
+          this.failures.push(`${n}: root: differs from ${prev}, which has the same version number`);
+        }
+        if (!n.startsWith('root_history/')) continue;
+      }
+      roots.set(v, n);
+    }
+    let trusted: ParsedMetadata<Root>;
+    const lowest = Math.min(...roots.keys());
+    if (this.opts.trustedRoot !== undefined) {
+      trusted = this.parse(this.opts.trustedRoot.file, 'root', this.opts.trustedRoot.bytes);
+    } else if (roots.size > 0) {
+      trusted = this.parse(roots.get(lowest) as string, 'root');
+    } else if (this.has('root.json')) {
+      trusted = this.parse('root.json', 'root');
+    } else {
+      return undefined;
+    }
+    const self = verifyWithRoot(trusted.signed, 'root', trusted);
+    this.noteKeys(trusted.file, trusted.signed.keys, [self]);
+    const nameMismatch = ROOT_FILE.exec(trusted.file);
+    const trustedProblems = this.thresholdProblems(self, `root v${String(trusted.signed.version)} (self-signed)`);
+    if (nameMismatch && Number(nameMismatch[1]) !== trusted.signed.version) {
+      trustedProblems.push(`file name says version ${String(nameMismatch[1])}, content says ${String(trusted.signed.version)}`);
+    }
+    this.step({
+      kind: 'trusted-root',
+      role: 'root',
+      file: trusted.file,
+      version: trusted.signed.version,
+      expires: trusted.signed.expires,
+      ok: trustedProblems.length === 0,
+      thresholds: [self],
+      problems: trustedProblems,
+    });
+    if (trustedProblems.length > 0) return undefined;
+
+    // §5.3.3–5.3.9: fetch N+1 until there is none; each must be signed by a
+    // threshold of the old root and of itself, with version exactly N+1.
+    let current = trusted;
+    for (;;) {
+      const v = current.signed.version + 1;
+      let name = roots.get(v);
+      let viaRootJson = false;
+      if (name === undefined && this.has('root.json') && current.file !== 'root.json') {
+        const rj = this.parse('root.json', 'root');
+        if (rj.signed.version === v) {
+          name = 'root.json';
+          viaRootJson = true;
+          this.warn('ROOT_JSON', 'root.json', `root.json is v${String(v)} but ${String(v)}.root.json is missing: clients fetch ${String(v)}.root.json and will not see it`);
+        }
+      }
+      if (name === undefined) break;
+      const next = this.parse(name, 'root');
+      const rot = verifyRootRotation(current.signed, next);
+      this.noteKeys(name, next.signed.keys, [rot.old, rot.new]);
+      const problems: string[] = [];
+      if (!rot.versionOk) {
+        problems.push(`holds version ${String(next.signed.version)} where version ${String(v)} is expected (versions must go up by exactly 1)`);
+      }
+      problems.push(...this.thresholdProblems(rot.old, `trusted root v${String(current.signed.version)} keys`));
+      problems.push(...this.thresholdProblems(rot.new, `root v${String(next.signed.version)} keys`));
+      this.step({
+        kind: 'root-rotation',
+        role: 'root',
+        file: name,
+        version: next.signed.version,
+        expires: next.signed.expires,
+        ok: problems.length === 0,
+        thresholds: [rot.old, rot.new],
+        problems,
+      });
+      if (problems.length > 0) return undefined;
+      current = next;
+      if (viaRootJson) break;
+    }
+    for (const [v, name] of roots) {
+      if (v > current.signed.version) {
+        this.failures.push(`${name}: root: unreachable, because ${String(current.signed.version + 1)}.root.json is missing (clients stop at the first missing version)`);
+      }
+    }
+    if (this.has('root.json') && current.file !== 'root.json') {
+      const rj = this.parse('root.json', 'root');
+      if (rj.signed.version === current.signed.version && !rj.signedBytes.equals(current.signedBytes)) {
+        this.failures.push(`root.json: root: differs from ${current.file} although both are version ${String(rj.signed.version)}`);
+      } else if (rj.signed.version < current.signed.version) {
+        this.warn('ROOT_JSON', 'root.json', `root.json is v${String(rj.signed.version)}, older than the latest ${current.file} (v${String(current.signed.version)})`);
+      }
+    }
+    // §5.3.10: the final root must not be expired.
+    const expiry = this.expiryProblems(current, 'root');
+    this.step({
+      kind: 'root',
+      role: 'root',
+      file: current.file,
+      version: current.signed.version,
+      expires: current.signed.expires,
+      ok: expiry.length === 0,
+      thresholds: [],
+      problems: expiry,
+    });
+    this.checkSharedKeys(current);
+    return current;
+  }
+
+  checkSharedKeys(root: ParsedMetadata<Root>): void {
+    const roles = root.signed.roles;
+    for (const off of OFFLINE_ROLES) {
+      for (const on of ONLINE_ROLES) {
+        const shared = (own(roles, off)?.keyids ?? []).filter((k) => own(roles, on)?.keyids.includes(k));
+        for (const k of shared) {
+          this.warn('SHARED_ONLINE_OFFLINE_KEY', root.file, `key ${k.slice(0, 8)} signs for offline role ${off} and online role ${on}: an online compromise reaches ${off}`);
+        }
+      }
+    }
+  }
+
+  verifyTopLevel<T extends 'timestamp' | 'snapshot' | 'targets'>(
+    root: ParsedMetadata<Root>,
+    type: T,
+    name: string,
+    entry: MetaFile | undefined,
+    listedBy: string
+  ) {
+    const md = this.parse(name, type);
+    const r = verifyWithRoot(root.signed, type, md);
+    this.noteKeys(name, root.signed.keys, [r]);
+    const problems = [
+      ...this.thresholdProblems(r, `root v${String(root.signed.version)} ${type} keys`),
+      ...this.metaProblems(md, entry, listedBy),
+      ...this.expiryProblems(md, type),
+    ];
+    this.step({
+      kind: type,
+      role: type,
+      file: name,
+      version: md.signed.version,
+      expires: md.signed.expires,
+      ok: problems.length === 0,
+      thresholds: [r],
+      problems,
+    });
+    return { md, ok: problems.length === 0 };
+  }
+
+  verifyDelegatedRole(name: string, delegator: string, role: RoleKeys, keys: { readonly [k: string]: TufKey }) {
+    const entry = this.snapshotEntry(name);
+    const file = this.findRoleFile(name, entry?.version);
+    if (file === undefined) return { present: false, ok: true, md: undefined };
+    const md = this.parse(file, 'targets');
+    const r = verifyThreshold(name, role, keys, md);
+    this.noteKeys(file, keys, [r]);
+    const problems = [
+      ...this.thresholdProblems(r, `${delegator} delegation keys`),
+      ...this.metaProblems(md, entry, 'snapshot'),
+      ...this.expiryProblems(md, name),
+    ];
+    if (this.snapshot !== undefined && entry === undefined) {
+      problems.push('not listed in snapshot (clients refuse roles snapshot does not list)');
+    }
+    return { present: true, ok: problems.length === 0, md, r, problems, file };
+  }
+
+  verifyDelegations(top: ParsedMetadata<Targets>): void {
+    const queue: [ParsedMetadata<Targets>, string][] = [[top, 'targets']];
+    const visited = new Set<string>(['targets']);
+    while (queue.length > 0) {
+      const [md, delegatorName] = queue.shift() as [ParsedMetadata<Targets>, string];
+      const d = md.signed.delegations;
+      if (d === undefined) continue;
+      if (d.succinct_roles !== undefined) {
+        const sr = d.succinct_roles;
+        const names = binNames(sr);
+        let present = 0;
+        let verified = 0;
+        const problems: string[] = [];
+        const thresholds: ThresholdResult[] = [];
+        let listedAbsent = 0;
+        for (const bin of names) {
+          const res = this.verifyDelegatedRole(bin, delegatorName, sr, d.keys);
+          if (!res.present) {
+            if (this.snapshotEntry(bin) !== undefined) listedAbsent++;
+            continue;
+          }
+          present++;
+          if (res.ok) verified++;
+          else for (const p of res.problems ?? []) problems.push(`${res.file ?? bin}: ${p}`);
+          if (res.r !== undefined && thresholds.length === 0) thresholds.push(res.r);
+          if (res.md !== undefined && res.md.signed.delegations !== undefined && !visited.has(bin)) {
+            visited.add(bin);
+            queue.push([res.md, bin]);
+          }
+        }
+        if (listedAbsent > 0) {
+          this.warn('ROLE_NOT_PRESENT', md.file, `${String(listedAbsent)} of ${String(names.length)} bins are listed in snapshot but not present here, so not verified`);
+        }
+        this.step({
+          kind: 'bins',
+          role: `${sr.name_prefix}-*`,
+          file: md.file,
+          ok: problems.length === 0,
+          thresholds,
+          problems,
+          bins: { count: names.length, present, verified },
+          delegator: delegatorName,
+        });
+        continue;
+      }
+      for (const role of d.roles ?? []) {
+        if (visited.has(role.name)) continue;
+        visited.add(role.name);
+        const res = this.verifyDelegatedRole(role.name, delegatorName, role, d.keys);
+        if (!res.present) {
+          this.warn(
+            'ROLE_NOT_PRESENT',
+            md.file,
+            `delegated role ${role.name} is not present${this.snapshotEntry(role.name) !== undefined ? ' although snapshot lists it' : ''}, so not verified`
+          );
+          continue;
+        }
+        const dm = res.md as ParsedMetadata<Targets>;
+        this.step({
+          kind: 'delegated',
+          role: role.name,
+          file: res.file as string,
+          version: dm.signed.version,
+          expires: dm.signed.expires,
+          ok: res.ok,
+          thresholds: res.r === undefined ? [] : [res.r],
+          problems: res.problems ?? [],
+          delegator: delegatorName,
+        });
+        if (res.ok) queue.push([dm, role.name]);
+      }
+    }
+  }
+
+  run(): VerifyReport {
+    const root = this.verifyRoots();
+    const rootFailed = root === undefined;
+    if (root !== undefined) {
+      let timestampEntry: MetaFile | undefined;
+      if (this.has('timestamp.json')) {
+        const ts = this.verifyTopLevel(root, 'timestamp', 'timestamp.json', undefined, '');
+        timestampEntry = (ts.md.signed).meta['snapshot.json'];
+      }
+      const snapName =
+        timestampEntry !== undefined ? this.findRoleFile('snapshot', timestampEntry.version) : this.findRoleFile('snapshot', undefined);
+      if (snapName !== undefined) {
+        const s = this.verifyTopLevel(root, 'snapshot', snapName, timestampEntry, 'timestamp');
+        this.snapshot = s.md;
+      } else if (timestampEntry !== undefined) {
+        this.failures.push(`snapshot.json: snapshot: timestamp lists snapshot v${String(timestampEntry.version)}, which is not present`);
+      }
+      const targetsEntry = this.snapshotEntry('targets');
+      const targetsName = this.findRoleFile('targets', targetsEntry?.version);
+      if (targetsName !== undefined) {
+        const t = this.verifyTopLevel(root, 'targets', targetsName, targetsEntry, 'snapshot');
+        if (t.ok) this.verifyDelegations(t.md);
+      } else if (targetsEntry !== undefined) {
+        this.failures.push(`targets.json: targets: snapshot lists targets v${String(targetsEntry.version)}, which is not present`);
+      }
+    } else if (this.steps.length === 0) {
+      this.failures.push('no root metadata found (looked for N.root.json, root_history/N.root.json and root.json)');
+    }
+    const trusted = this.steps.find((s) => s.kind === 'trusted-root');
+    return {
+      ok: this.failures.length === 0 && !rootFailed,
+      at: formatExpires(this.opts.atMs),
+      trustedRoot: trusted === undefined ? null : { file: trusted.file, version: trusted.version ?? 0 },
+      finalRoot: root === undefined ? null : { file: root.file, version: root.signed.version, expires: root.signed.expires },
+      steps: this.steps,
+      warnings: this.warnings,
+      failures: this.failures,
+      keyOwners: Object.fromEntries(this.owners),
+    };
+  }
+}
+
+/**
+ * Verifies the metadata in `src` at the reference time.
+ * @throws InputError (exit 2) for a malformed file; every failed check is
+ *   reported in the returned {@link VerifyReport} instead.
+ */
+export function verifyRepository(src: MetadataSource, opts: VerifyOptions): VerifyReport {
+  return new Run(src, opts).run();
+}
