@@ -20,7 +20,6 @@ import {
   type Root,
   type Snapshot,
   type Targets,
-  type Timestamp,
   type TufKey,
 } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse.js';
