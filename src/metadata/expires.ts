@@ -31,6 +31,8 @@ export function parseExpires(text: string): ParsedTime | undefined {
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) {
     return undefined;
   }
+  // RFC 3339 time-numoffset: hour 00-23, minute 00-59.
+  if (m[9] !== undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
   let ms = Date.UTC(y, mo - 1, d, h, mi, s);
   if (y < 100) ms = new Date(ms).setUTCFullYear(y);
   const frac = m[7];

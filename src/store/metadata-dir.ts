@@ -90,6 +90,10 @@ export function readBoundedFile(path: string, maxBytes = DEFAULT_MAX_BYTES): Uin
     size = st.size;
   } catch (cause) {
     if (cause instanceof InputError) throw cause;
+    // A path the user named that is not there is bad input, not the environment.
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new InputError(`${path}: no such file`, { file: path, cause });
+    }
     throw ioError('read', path, cause);
   }
   if (size > maxBytes) {

@@ -146,6 +146,16 @@ class Run {
     return md;
   }
 
+  /** Notes, for every role of a root, keys that cannot verify or repeat. */
+  noteRootKeys(root: ParsedMetadata<Root>): void {
+    const none = { signatures: [], signedBytes: root.signedBytes };
+    this.noteKeys(
+      root.file,
+      root.signed.keys,
+      Object.keys(root.signed.roles).map((role) => verifyWithRoot(root.signed, role, none))
+    );
+  }
+
   /** Notes keys' owners, unsupported keys and keys shared between key IDs. */
   noteKeys(file: string, keys: { readonly [keyid: string]: TufKey }, results: readonly ThresholdResult[]): void {
     for (const [keyid, key] of Object.entries(keys)) {
@@ -271,6 +281,7 @@ class Run {
     }
     const self = verifyWithRoot(trusted.signed, 'root', trusted);
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
+    this.noteRootKeys(trusted);
     const nameMismatch = ROOT_FILE.exec(trusted.file);
     const trustedProblems = this.thresholdProblems(self, `root v${String(trusted.signed.version)} (self-signed)`);
     if (nameMismatch && Number(nameMismatch[1]) !== trusted.signed.version) {
@@ -307,6 +318,7 @@ class Run {
       const next = this.parse(name, 'root');
       const rot = verifyRootRotation(current.signed, next);
       this.noteKeys(name, next.signed.keys, [rot.old, rot.new]);
+      this.noteRootKeys(next);
       const problems: string[] = [];
       if (!rot.versionOk) {
         problems.push(`holds version ${String(next.signed.version)} where version ${String(v)} is expected (versions must go up by exactly 1)`);
