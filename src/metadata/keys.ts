@@ -63,7 +63,11 @@ function fromPem(pem: string): KeyObject | undefined {
 }
 
 function spkiFingerprint(k: KeyObject): string {
-  return createHash('sha256').update(k.export({ type: 'spki', format: 'der' })).digest('hex');
+  // One EC public key has two SPKI encodings (compressed and uncompressed
+  // point) and OpenSSL exports the one it was given: rebuilding the key from
+  // its JWK coordinates always gives the uncompressed one.
+  const norm = k.asymmetricKeyType === 'ec' ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }) : k;
+  return createHash('sha256').update(norm.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
 function supported(algorithm: KeyAlgorithm, publicKey: KeyObject, legacy: string[]): DecodedKey {

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canonicalBytes, canonicalize } from '../../src/metadata/canonical.js';
+import { computeKeyId } from '../../src/metadata/keys.js';
+import type { Metadata, Root, Signed } from '../../src/metadata/model.js';
+import { parseMetadata } from '../../src/metadata/parse.js';
+import { serializeMetadata, stringifySorted } from '../../src/metadata/serialize.js';
+import { verifyThreshold, verifyWithRoot } from '../../src/metadata/verify.js';
+import { signMetadata, testKey } from '../support/keys.js';
+import {
+  assertInputError,
+  clone,
+  deleteAt,
+  fixtureKeys,
+  fixtureRoot,
+  fixtureSnapshot,
+  fixtureTargets,
+  fixtureTimestamp,
+  getAt,
+  keyPath,
+  readTestdata,
+  setAt,
+  type Tree,
+} from './helpers.js';
+
+function envelopes(): Record<string, Metadata> {
+  const k = fixtureKeys();
+  const succinct = fixtureTargets();
+  const bins = {
+    ...succinct,
+    delegations: {
+      keys: { [k.delegate.keyid]: k.delegate.tuf },
+      succinct_roles: { keyids: [k.delegate.keyid], threshold: 1, bit_length: 14, name_prefix: 'bin' },
+    },
+  };
+  const unicode = {
+    ...fixtureTargets(),
+    targets: {
+      '😀.txt': { length: 1, hashes: { sha256: 'aa'.repeat(32) } },
+      'ﬁle.txt': { length: 2, hashes: { sha256: 'bb'.repeat(32), sha512: 'cc'.repeat(64) } },
+      'a\nb "q" \\': { length: 0, hashes: { sha256: 'dd'.repeat(32) }, custom: { '\u0001': ['\u2028'] } },
+    },
+  };
+  return {
+    root: signMetadata(fixtureRoot(), k.root),
+    targets: signMetadata(fixtureTargets(), [k.targets]),
+    'targets-bins': signMetadata(bins, [k.targets]),
+    'targets-unicode': signMetadata(unicode, [k.targets]),
+    'targets-empty': signMetadata({ ...fixtureTargets(), targets: {}, delegations: { keys: {}, roles: [] } }, [k.targets]),
+    snapshot: signMetadata(fixtureSnapshot(), [k.snapshot]),
+    timestamp: signMetadata(fixtureTimestamp(), [k.timestamp]),
+    unsigned: { signed: fixtureSnapshot(), signatures: [] },
+    placeholder: { signed: fixtureTimestamp(), signatures: [{ keyid: k.timestamp.keyid, sig: '' }] },
+  };
+}
+
+describe('serializeMetadata round trip', () => {
+  for (const [name, md] of Object.entries(envelopes())) {
+    test(name, () => {
+      const file = `${name}.json`;
+      const bytes = serializeMetadata(md, file);
+      const parsed = parseMetadata(bytes, file, md.signed._type);
+      assert.deepEqual(parsed.legacy, []);
+      assert.equal(canonicalize(parsed.signed), canonicalize(md.signed));
+      assert.deepEqual(parsed.signedBytes, canonicalBytes(md.signed));
+      assert.deepEqual(parsed.signatures, md.signatures);
+      const again = serializeMetadata(parsed, file);
+      assert.deepEqual(Buffer.from(again), Buffer.from(bytes), 'serialize(parse(serialize(x))) is byte-identical');
+      const text = Buffer.from(bytes).toString('utf8');
+      assert.ok(text.endsWith('}\n'));
+      assert.ok(text.indexOf('"signatures"') < text.indexOf('"signed"'));
+      // Plain JSON readers see the same values.
+      assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify({ signatures: md.signatures, signed: md.signed })));
+    });
+  }
+
+  test('signatures still verify after the round trip', () => {
+    const k = fixtureKeys();
+    const root = fixtureRoot();
+    const md = signMetadata(root, k.root);
+    const parsed = parseMetadata(serializeMetadata(md, 'root.json'), 'root.json', 'root');
+    assert.equal(verifyWithRoot(parsed.signed, 'root', parsed).counted, 3);
+    const t = parseMetadata(serializeMetadata(signMetadata(fixtureTargets(), [k.targets]), 't.json'), 't.json', 'targets');
+    assert.equal(verifyWithRoot(root, 'targets', t).met, true);
+  });
+
+  test('the tuf-on-ci demo files re-serialize to the same signed content, and their signatures still verify', () => {
+    const root = parseMetadata(readTestdata('root.json'), 'root.json', 'root');
+    for (const [file, role] of [
+      ['root.json', 'root'],
+      ['root_history/4.root.json', 'root'],
+      ['targets.json', 'targets'],
+      ['snapshot.json', 'snapshot'],
+      ['timestamp.json', 'timestamp'],
+    ] as const) {
+      const md = parseMetadata(readTestdata(file), file, role);
+      const out = parseMetadata(serializeMetadata(md, file), file, role);
+      assert.deepEqual(out.signedBytes, md.signedBytes, file);
+      assert.equal(verifyWithRoot(root.signed, role, out).met, true, file);
+    }
+  });
+
+  test('keys come out in code-point order (ﬁ before 😀)', () => {
+    const text = Buffer.from(serializeMetadata(envelopes()['targets-unicode'] as Metadata, 'u.json')).toString('utf8');
+    assert.ok(text.indexOf('"ﬁle.txt"') < text.indexOf('"😀.txt"'));
+    assert.ok(text.indexOf('"a\\nb \\"q\\" \\\\"') < text.indexOf('"ﬁle.txt"'));
+  });
+});
+
+describe('stringifySorted', () => {
+  test('pretty JSON, keys in code-point order, final newline', () => {
+    const v = { b: [1, { '😀': true, 'ﬁ': null }], a: {}, c: [] };
+    const text = stringifySorted(v);
+    assert.equal(
+      text,
+      '{\n  "a": {},\n  "b": [\n    1,\n    {\n      "ﬁ": null,\n      "😀": true\n    }\n  ],\n  "c": []\n}\n'
+    );
+    assert.deepEqual(JSON.parse(text), v);
+  });
+});
+
+interface Refusal {
+  readonly name: string;
+  readonly build: () => Metadata;
+  /** Expected field; null: the error has none. */
+  readonly field: string | null | ((md: Metadata) => string);
+  readonly message: RegExp;
+}
+
+/** Envelope from a fixture `signed` mutated as a plain tree (signatures are irrelevant here). */
+function mutated(signed: Signed, mutate: (t: Tree) => void, signatures: Metadata['signatures'] = []): Metadata {
+  const t = clone(signed) as unknown as Tree;
+  mutate(t);
+  return { signed: t as unknown as Signed, signatures };
+}
+
+const firstRootKeyId = (md: Metadata): string => Object.keys((md.signed as Root).keys)[0] as string;
+
+const REFUSALS: readonly Refusal[] = [
+  { name: 'expires with milliseconds', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['expires'], '2030-01-01T00:00:00.000Z')), field: 'signed', message: /outside the safe profile: .*fractional seconds/ },
+  { name: 'expires with an offset', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['expires'], '2030-01-01T00:00:00+00:00')), field: 'signed', message: /UTC offset/ },
+  { name: 'expires with a lowercase z', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['expires'], '2030-01-01T00:00:00z')), field: 'signed', message: /lowercase/ },
+  { name: 'invalid expires', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['expires'], '2030-02-30T00:00:00Z')), field: 'signed.expires', message: /not a date-time/ },
+  { name: 'root without consistent_snapshot', build: () => mutated(fixtureRoot(), (t) => deleteAt(t, ['consistent_snapshot'])), field: 'signed', message: /consistent_snapshot/ },
+  { name: "a 'mirrors' role", build: () => mutated(fixtureRoot(), (t) => setAt(t, ['roles', 'mirrors'], clone(getAt(t, ['roles', 'timestamp'])))), field: 'signed', message: /mirrors/ },
+  { name: 'a root role keyid missing from keys', build: () => mutated(fixtureRoot(), (t) => setAt(t, ['roles', 'targets', 'keyids'], ['ab'.repeat(32)])), field: 'signed.roles.targets.keyids', message: /abab.* is not in keys/ },
+  { name: 'null in an unknown field', build: () => mutated(fixtureRoot(), (t) => setAt(t, ['x-n'], null)), field: 'signed.x-n', message: /null values are not written/ },
+  { name: 'null inside custom', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'custom', 'list'], [1, null])), field: 'signed.targets["file.txt"].custom.list[1]', message: /null values/ },
+  { name: 'custom: null', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'custom'], null)), field: 'signed', message: /"custom": null/ },
+  { name: 'delegations: null', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['delegations'], null)), field: 'signed.delegations', message: /must be an object/ },
+  {
+    name: 'uppercase hex sig',
+    build: () => {
+      const md = signMetadata(fixtureTimestamp(), [fixtureKeys().timestamp]);
+      return { ...md, signatures: md.signatures.map((s) => ({ ...s, sig: s.sig.toUpperCase() })) };
+    },
+    field: 'signatures[0].sig',
+    message: /signatures are lowercase hex/,
+  },
+  { name: 'non-hex sig', build: () => mutated(fixtureTimestamp(), () => undefined, [{ keyid: 'ab'.repeat(32), sig: 'xyz' }]), field: 'signatures[0].sig', message: /lowercase hex/ },
+  { name: 'uppercase keyid in signatures', build: () => mutated(fixtureTimestamp(), () => undefined, [{ keyid: 'AB'.repeat(32), sig: 'aa' }]), field: 'signatures[0].keyid', message: /64 lowercase hex/ },
+  { name: 'short keyid in signatures', build: () => mutated(fixtureTimestamp(), () => undefined, [{ keyid: 'ab', sig: 'aa' }]), field: 'signatures[0].keyid', message: /64 lowercase hex/ },
+  { name: 'target hash algorithm sha384', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'hashes', 'sha384'], 'ab'.repeat(48))), field: 'signed.targets["file.txt"].hashes.sha384', message: /only sha256 and sha512/ },
+  { name: 'target hash algorithm blake2b-256', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'hashes'], { 'blake2b-256': 'ab'.repeat(32) })), field: 'signed.targets["file.txt"].hashes.blake2b-256', message: /only sha256 and sha512/ },
+  { name: 'snapshot meta hash algorithm md5', build: () => mutated(fixtureSnapshot(), (t) => setAt(t, ['meta', 'project.json', 'hashes', 'md5'], 'ab'.repeat(16))), field: 'signed.meta["project.json"].hashes.md5', message: /only sha256 and sha512/ },
+  { name: 'timestamp meta hash algorithm sha384', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['meta', 'snapshot.json', 'hashes'], { sha384: 'ab'.repeat(48) })), field: 'signed.meta["snapshot.json"].hashes.sha384', message: /only sha256 and sha512/ },
+  { name: 'uppercase target hash', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'hashes', 'sha256'], 'AB'.repeat(32))), field: 'signed', message: /uppercase hex digest/ },
+  { name: 'timestamp with 2 meta entries', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['meta', 'targets.json'], { version: 1 })), field: 'signed', message: /more than snapshot\.json/ },
+  { name: 'length 0 in timestamp meta', build: () => mutated(fixtureTimestamp(), (t) => setAt(t, ['meta', 'snapshot.json', 'length'], 0)), field: 'signed.meta["snapshot.json"].length', message: /length 0/ },
+  { name: 'length 0 in snapshot meta', build: () => mutated(fixtureSnapshot(), (t) => setAt(t, ['meta', 'project.json', 'length'], 0)), field: 'signed.meta["project.json"].length', message: /length 0/ },
+  { name: 'delegated role with neither paths nor path_hash_prefixes', build: () => mutated(fixtureTargets(), (t) => deleteAt(t, ['delegations', 'roles', 0, 'paths'])), field: 'signed', message: /neither paths nor path_hash_prefixes/ },
+  { name: 'delegated role name with a space', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['delegations', 'roles', 0, 'name'], 'my project')), field: 'signed.delegations.roles[0].name', message: /role names use only/ },
+  { name: 'delegated role keyid missing from keys', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['delegations', 'roles', 1, 'keyids'], ['cd'.repeat(32)])), field: 'signed.delegations.roles[1].keyids', message: /is not in keys/ },
+  {
+    name: 'succinct name_prefix ending with -',
+    build: () =>
+      mutated(fixtureTargets(), (t) => {
+        deleteAt(t, ['delegations', 'roles']);
+        setAt(t, ['delegations', 'succinct_roles'], { keyids: [], threshold: 1, bit_length: 8, name_prefix: 'bin-' });
+      }),
+    field: 'signed.delegations.succinct_roles.name_prefix',
+    message: /do not end with -/,
+  },
+  { name: 'target path starting with /', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', '/abs'], { length: 1, hashes: { sha256: 'ab'.repeat(32) } })), field: 'signed.targets["/abs"]', message: /must not start with \// },
+  { name: 'float in custom', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'custom', 'n'], 1.5)), field: 'signed.targets["file.txt"].custom.n', message: /not an integer/ },
+  { name: 'integer beyond 2^53-1', build: () => mutated(fixtureSnapshot(), (t) => setAt(t, ['version'], 2 ** 53)), field: 'signed.version', message: /beyond 2\^53-1/ },
+  { name: 'lone surrogate in a target path', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'x\ud800'], { length: 1, hashes: { sha256: 'ab'.repeat(32) } })), field: 'signed.targets' + JSON.stringify(['x\\ud800']), message: /surrogate/ },
+  { name: 'undefined value', build: () => mutated(fixtureTargets(), (t) => setAt(t, ['targets', 'file.txt', 'custom', 'u'], undefined)), field: null, message: /not valid JSON/ },
+  {
+    name: 'ed25519 key in uppercase hex (under its own ID)',
+    build: () =>
+      mutated(fixtureRoot(), (t) => {
+        const k = testKey('ser/upper');
+        const key = { ...k.tuf, keyval: { public: k.tuf.keyval.public.toUpperCase() } };
+        setAt(t, ['keys', computeKeyId(key)], key);
+      }),
+    field: (md) => keyPath('signed.keys', Object.keys((md.signed as Root).keys).find((id) => /^[0-9A-F]{64}$/.test((md.signed as Root).keys[id]?.keyval.public ?? '')) as string),
+    message: /uppercase hex public key/,
+  },
+  {
+    name: 'legacy keytype ecdsa-sha2-nistp256',
+    build: () =>
+      mutated(fixtureRoot(), (t) => {
+        const k = testKey('ser/legacy-ec', 'ecdsa-p256');
+        const key = { ...k.tuf, keytype: 'ecdsa-sha2-nistp256' };
+        setAt(t, ['keys', computeKeyId(key)], key);
+      }),
+    field: (md) => keyPath('signed.keys', Object.keys((md.signed as Root).keys).find((id) => (md.signed as Root).keys[id]?.keytype === 'ecdsa-sha2-nistp256') as string),
+    message: /renamed "ecdsa"/,
+  },
+  {
+    name: 'unknown key type',
+    build: () =>
+      mutated(fixtureRoot(), (t) => {
+        const key = { keytype: 'sigstore-oidc', scheme: 'Fulcio', keyval: { public: '', identity: 'me' } };
+        setAt(t, ['keys', computeKeyId(key)], key);
+      }),
+    field: (md) => keyPath('signed.keys', Object.keys((md.signed as Root).keys).find((id) => (md.signed as Root).keys[id]?.keytype === 'sigstore-oidc') as string),
+    message: /unknown key type "sigstore-oidc"/,
+  },
+  {
+    name: 'PEM without the final newline',
+    build: () =>
+      mutated(fixtureRoot(), (t) => {
+        const k = testKey('ser/pem-nl', 'ecdsa-p256');
+        const key = { ...k.tuf, keyval: { public: k.tuf.keyval.public.trimEnd() } };
+        setAt(t, ['keys', computeKeyId(key)], key);
+      }),
+    field: (md) => keyPath('signed.keys', Object.keys((md.signed as Root).keys).find((id) => !((md.signed as Root).keys[id]?.keyval.public.endsWith('\n') ?? true) && (md.signed as Root).keys[id]?.keytype === 'ecdsa') as string) + '.keyval.public',
+    message: /PEM must end with a newline/,
+  },
+  {
+    name: 'keyid that does not match its key',
+    build: () => mutated(fixtureRoot(), (t) => setAt(t, ['keys', Object.keys(getAt(t, ['keys']) as Tree)[0] as string, 'scheme'], 'other')),
+    field: (md) => keyPath('signed.keys', firstRootKeyId(md)),
+    message: /key ID does not match/,
+  },
+];
+
+describe('serializeMetadata refuses what the profile excludes', () => {
+  for (const r of REFUSALS) {
+    test(r.name, () => {
+      const md = r.build();
+      const file = 'out/metadata.json';
+      const field = typeof r.field === 'function' ? r.field(md) : r.field;
+      assertInputError(() => serializeMetadata(md, file), { file, field, message: r.message });
+    });
+  }
+
+  test('the fixtures themselves are accepted (so the refusals above are about the mutation)', () => {
+    for (const signed of [fixtureRoot(), fixtureTargets(), fixtureSnapshot(), fixtureTimestamp()]) {
+      assert.ok(serializeMetadata({ signed, signatures: [] }, 'ok.json').length > 0);
+    }
+  });
+
+  test('a refused file names the file given', () => {
+    const md = mutated(fixtureTimestamp(), (t) => setAt(t, ['meta', 'snapshot.json', 'length'], 0));
+    assertInputError(() => serializeMetadata(md, 'metadata/7.timestamp.json'), { file: 'metadata/7.timestamp.json' });
+  });
+
+  test('the delegate threshold verifies after serialization (delegation keys intact)', () => {
+    const k = fixtureKeys();
+    const t = parseMetadata(serializeMetadata(signMetadata(fixtureTargets(), [k.targets]), 't.json'), 't.json', 'targets').signed;
+    const project = signMetadata({ ...fixtureTargets(), delegations: { keys: {}, roles: [] } }, [k.delegate]);
+    const parsed = parseMetadata(serializeMetadata(project, 'project.json'), 'project.json', 'targets');
+    const role = t.delegations?.roles?.[0];
+    assert.ok(role !== undefined && t.delegations !== undefined);
+    assert.equal(verifyThreshold('project', role, t.delegations.keys, parsed).met, true);
+  });
+});
