@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'VERIFICATION_FAILED'
   | 'ENVIRONMENT'
   | 'IO'
+  | 'SIGNER'
   | 'CANCELLED'
   | 'INTERNAL';
 
@@ -99,6 +100,16 @@ export class EnvironmentError extends CeremonyError {
 export class IoError extends CeremonyError {
   constructor(message: string, opts: ErrorOptions = {}) {
     super('IO', EXIT.ENVIRONMENT, message, opts);
+  }
+}
+
+/**
+ * A signing device misbehaved: it holds another key than expected, or
+ * returned a signature that does not verify. Nothing was signed (exit 1).
+ */
+export class SignerError extends CeremonyError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super('SIGNER', EXIT.CHECK_FAILED, message, opts);
   }
 }
 

@@ -3,6 +3,8 @@
  * The edges a command may touch, wired once in main.ts: output streams, the
  * environment, the clock. Tests pass their own.
  */
+import { terminalPrompter, type Prompter } from '../ui/prompts.js';
+
 export interface Io {
   /** Data: the report, the JSON document. */
   readonly stdout: (text: string) => void;
@@ -14,6 +16,8 @@ export interface Io {
   /** Whether stdout is a terminal (colour, progress bars). */
   readonly isTTY: boolean;
   readonly cwd: string;
+  /** Asks the person at the terminal; null when there is no terminal. */
+  readonly prompter: Prompter | null;
 }
 
 export function processIo(): Io {
@@ -24,6 +28,7 @@ export function processIo(): Io {
     now: () => Date.now(),
     isTTY: process.stdout.isTTY,
     cwd: process.cwd(),
+    prompter: process.stdin.isTTY ? terminalPrompter() : null,
   };
 }
 

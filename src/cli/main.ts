@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 
 export const VERSION = '0.1.0';
 
@@ -26,6 +27,11 @@ function globals(program: Command, io: Io): GlobalOptions {
     input: o.input !== false,
     yes: o.yes === true,
   };
+}
+
+/** The prompter a command may use: none under --no-input or without a terminal. */
+function prompter(g: GlobalOptions, io: Io): Io['prompter'] {
+  return g.input ? io.prompter : null;
 }
 
 function buildProgram(io: Io, setResult: (code: number) => void): Command {
@@ -55,6 +61,76 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .exitOverride()
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {
       setResult(runVerify(dir, opts, globals(program, io), io));
+    });
+  const key = program.command('key').description('keyholder keys: generate, export from a token, show');
+  key
+    .command('generate')
+    .description(
+      'generate a key: an encrypted PKCS#8 private key NAME.key (mode 0600) and NAME.pub.json with a proof of possession; ' +
+        'or, with --pkcs11, a key generated on a hardware token'
+    )
+    .requiredOption('--name <NAME>', 'keyholder name (a-z 0-9 . _ -)')
+    .addOption(new Option('--type <TYPE>', 'key type').choices(['ed25519', 'ecdsa-p256']).default('ed25519'))
+    .option('--out-dir <DIR>', 'where to write the files (default: .)')
+    .option('--passphrase-file <FILE>', 'read the new passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked twice)')
+    .option('--insecure-passphrase', 'allow a passphrase shorter than 12 characters (drills only)')
+    .option('--pkcs11 <URI>', 'generate on a PKCS#11 token, e.g. pkcs11:token=YubiKey%20PIV%20%2312345;id=%02?module-path=/usr/lib/x86_64-linux-gnu/libykcs11.so')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: KeyGenerateOptions) => {
+      const g = globals(program, io);
+      const { runKeyGenerate } = await import('./commands/key.js');
+      setResult(await runKeyGenerate(opts, g, io, prompter(g, io)));
+    });
+  key
+    .command('export')
+    .description('write NAME.pub.json for a key that already lives on a PKCS#11 token (the token signs the proof of possession)')
+    .requiredOption('--name <NAME>', 'keyholder name (a-z 0-9 . _ -)')
+    .requiredOption('--pkcs11 <URI>', 'the key on the token, e.g. pkcs11:token=…;id=%02?module-path=…')
+    .option('--out-dir <DIR>', 'where to write the file (default: .)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: KeyExportOptions) => {
+      const g = globals(program, io);
+      const { runKeyExport } = await import('./commands/key.js');
+      setResult(await runKeyExport(opts, g, io, prompter(g, io)));
+    });
+  key
+    .command('show')
+    .description('show a public key file: key ID, type, owner, creation time, and whether its proof of possession holds')
+    .argument('<FILE>', 'a NAME.pub.json file')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (file: string) => {
+      const { runKeyShow } = await import('./commands/key.js');
+      setResult(runKeyShow(file, globals(program, io), io));
+    });
+  key
+    .command('check')
+    .description(
+      'unlock a key (passphrase or PIN), sign a challenge and verify the signature; with --expect, also check it is the registered key'
+    )
+    .requiredOption('--key <KEYREF>', 'an encrypted key file, or a pkcs11: URI')
+    .option('--expect <PUBFILE>', 'the NAME.pub.json the key must match')
+    .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: KeyCheckOptions) => {
+      const g = globals(program, io);
+      const { runKeyCheck } = await import('./commands/key.js');
+      setResult(await runKeyCheck(opts, g, io, prompter(g, io)));
+    });
+  program
+    .command('tokens')
+    .description(
+      'list connected USB HID security tokens (YubiKey, Nitrokey, SoloKeys, Ledger, OnlyKey) and warn about unexpected HID keyboards'
+    )
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async () => {
+      const { runTokens } = await import('./commands/tokens.js');
+      const { loadNodeHidEnumerator } = await import('../devices/node-hid.js');
+      setResult(await runTokens(globals(program, io), io, () => loadNodeHidEnumerator()));
     });
   return program;
 }

@@ -82,3 +82,9 @@ export function renderVerifyReport(report: VerifyReport, dir: string, style: Sty
   );
   return lines;
 }
+
+/** A signing device as one line: `backend=pkcs11, model=…, serial=…`. */
+export function deviceText(device: object): string {
+  const parts = Object.entries(device).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length > 0 ? parts.join(', ') : 'unknown';
+}

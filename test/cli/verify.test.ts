@@ -2,12 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { computeKeyId } from '../../src/metadata/keys.js';
 import type { Root } from '../../src/metadata/model.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
@@ -18,30 +17,8 @@ import { buildRepository, writeRepository } from '../support/repo.js';
 const DEMO = new URL('../../../../shared/testdata/tuf-on-ci-demo/', import.meta.url).pathname;
 const BIN = new URL('../../../bin/tuf-ceremony.js', import.meta.url).pathname;
 const AT = '2030-01-01T00:00:00Z';
-// A clock that must never be read by tests that pass --at.
-const NO_CLOCK = (): number => {
-  throw new Error('the clock was read');
-};
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], cwd = process.cwd()): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-    now: NO_CLOCK,
-    isTTY: false,
-    cwd,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
+async function run(args: string[], cwd = process.cwd()): Promise<CliResult> {
+  return runCli(args, { cwd });
 }
 
 let tmp: string;
@@ -61,6 +38,12 @@ async function freshRepo(spec: Partial<Parameters<typeof buildRepository>[0]> = 
     buildRepository({ expires: '2031-01-01T00:00:00Z', rootVersions: 3, delegation: 'paths', targets: { 'project/a.txt': Buffer.from('a') }, ...spec })
   );
   return join(dir, 'metadata');
+}
+
+/** Writes a hand-made root as DIR/1.root.json (no profile check: it may be odd on purpose). */
+async function writeRoot(dir: string, md: { signatures: unknown; signed: Root }): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, '1.root.json'), stringifySorted(md));
 }
 
 async function snapshotDir(dir: string): Promise<Map<string, string>> {
@@ -197,10 +180,7 @@ describe('verify: our own repositories', () => {
     };
     const md = signMetadata(signed, [a]);
     // The same key signs again under its second key ID.
-    const sigs = [...md.signatures, { keyid: twinId, sig: (md.signatures[0] as { sig: string }).sig }];
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, '1.root.json'), stringifySorted({ signatures: sigs, signed }));
+    await writeRoot(dir, { signatures: [...md.signatures, { keyid: twinId, sig: (md.signatures[0] as { sig: string }).sig }], signed });
     const r = await run(['verify', dir, '--at', AT]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /2 of 3 needed, 1 valid \(.*\), counted once per public key/);
@@ -227,10 +207,7 @@ describe('verify: our own repositories', () => {
         timestamp: { keyids: [b.keyid], threshold: 1 },
       },
     };
-    const md = signMetadata(signed, [a, b]);
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, '1.root.json'), stringifySorted(md));
+    await writeRoot(dir, signMetadata(signed, [a, b]));
     const r = await run(['verify', dir, '--at', AT]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /warning: 1\.root\.json: targets: key [0-9a-f]{8} cannot verify: unknown key type "sigstore-oidc"/);
@@ -297,7 +274,6 @@ describe('verify: hostile input ends in exit 2 naming the file and field, and ch
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no-such-dir: not a directory/);
     const empty = join(tmp, `empty-${String(counter++)}`);
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(empty);
     const e = await run(['verify', empty, '--at', AT]);
     assert.equal(e.code, 1);

@@ -12,27 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Metadata, MetadataKind, type Root as TufjsRoot } from '@tufjs/models';
-import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { canonicalBytes } from '../../src/metadata/canonical.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 
 const FIXTURES = new URL('../../../test/fixtures/sigstore-root-signing/', import.meta.url).pathname;
 
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-    now: () => {
-      throw new Error('the clock was read');
-    },
-    isTTY: false,
-    cwd: process.cwd(),
-  };
-  return { code: await main(['verify', ...args], io), stdout, stderr };
+async function verify(args: string[]): Promise<CliResult> {
+  return runCli(['verify', ...args]);
 }
 
 let tmp: string;

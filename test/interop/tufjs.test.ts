@@ -27,8 +27,7 @@ import {
   type Targets as TufTargets,
   type Timestamp as TufTimestamp,
 } from '@tufjs/models';
-import type { Io } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { canonicalize } from '../../src/metadata/canonical.js';
 import type { Metadata, Root, Signed, Snapshot, Targets, Timestamp } from '../../src/metadata/model.js';
 import { serializeMetadata } from '../../src/metadata/serialize.js';
@@ -175,23 +174,7 @@ interface VerifyRun {
 
 /** Runs our `verify DIR --at AT --json` in-process. */
 async function ourVerify(dir: string): Promise<VerifyRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    now: () => {
-      throw new Error('verify asked for the clock: tests must pass --at');
-    },
-    isTTY: false,
-    cwd: dir,
-  };
-  const code = await main(['verify', dir, '--at', AT, '--json'], io);
+  const { code, stdout, stderr } = await runCli(['verify', dir, '--at', AT, '--json'], { cwd: dir });
   let report: VerifyReport;
   try {
     report = JSON.parse(stdout) as VerifyReport;
