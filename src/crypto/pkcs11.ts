@@ -241,12 +241,7 @@ async function acquireModule(modulePath: string): Promise<LoadedModule> {
       owned = false;
     } else {
       closeQuietly(lib);
-      if (code === CK.CKR_DEVICE_ERROR) {
-        throw new EnvironmentError(`the token reader is not available: start pcscd (systemctl start pcscd)`, {
-          file: modulePath,
-          hint: `the PKCS#11 module ${modulePath} reported CKR_DEVICE_ERROR at start; check that the reader and token are plugged in`,
-        });
-      }
+      if (code === CK.CKR_DEVICE_ERROR) throw readerUnavailable(modulePath, 'C_Initialize');
       throw new EnvironmentError(`the PKCS#11 module ${modulePath} failed to start (${ckrName(cause)})`, {
         file: modulePath,
         hint: 'check the module’s own configuration (SoftHSM2: the SOFTHSM2_CONF file and its token directory)',
@@ -257,6 +252,20 @@ async function acquireModule(modulePath: string): Promise<LoadedModule> {
   const loaded: LoadedModule = { lib, path, refs: 1, owned, sessions: new Map() };
   modules.set(path, loaded);
   return loaded;
+}
+
+/**
+ * CKR_DEVICE_ERROR before any token is open: the module cannot reach its
+ * readers. ykcs11 2.2 (Debian bookworm) initializes fine without pcscd and
+ * fails at `C_GetSlotList` (SCardEstablishContext: SCARD_E_NO_SERVICE).
+ */
+function readerUnavailable(modulePath: string, op: string): EnvironmentError {
+  return new EnvironmentError(`no token reader is reachable through ${modulePath}: start pcscd (systemctl start pcscd)`, {
+    file: modulePath,
+    hint:
+      `the PKCS#11 module reported CKR_DEVICE_ERROR at ${op}: modules that reach tokens through PC/SC (YubiKey ykcs11, OpenSC) ` +
+      'need the pcscd daemon (Debian package pcscd) running; then check that the reader and token are plugged in',
+  });
 }
 
 function closeQuietly(lib: PKCS11): void {
@@ -412,6 +421,7 @@ function findToken(lib: PKCS11, uri: Pkcs11Uri, modulePath: string): TokenRef {
   try {
     tokens = listTokens(lib);
   } catch (e) {
+    if (ckrOf(e) === CK.CKR_DEVICE_ERROR) throw readerUnavailable(modulePath, 'C_GetSlotList');
     throw tokenError(e, 'listing tokens', `in ${modulePath}`);
   }
   // SoftHSM's free slot holds an uninitialized token with an empty label: not worth listing.
