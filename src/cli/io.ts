@@ -38,4 +38,6 @@ export interface GlobalOptions {
   readonly color: boolean;
   readonly input: boolean;
   readonly yes: boolean;
+  /** The workspace (`--dir`); commands default to the current directory. */
+  readonly dir?: string | undefined;
 }

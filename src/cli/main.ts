@@ -20,8 +20,9 @@ Exit codes:
   130  cancelled by the user`;
 
 function globals(program: Command, io: Io): GlobalOptions {
-  const o = program.opts<{ json?: boolean; color?: boolean; input?: boolean; yes?: boolean }>();
+  const o = program.opts<{ json?: boolean; color?: boolean; input?: boolean; yes?: boolean; dir?: string }>();
   return {
+    dir: o.dir,
     json: o.json === true,
     color: o.color !== false && io.env['NO_COLOR'] === undefined && io.isTTY && o.json !== true,
     input: o.input !== false,
@@ -39,6 +40,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   program
     .description('Offline signing ceremonies for the root and targets keys of a TUF repository.')
     .version(VERSION, '-V, --version')
+    .option('--dir <DIR>', 'the ceremony workspace (default: the current directory)')
     .option('--json', 'machine-readable output on stdout (messages stay on stderr)')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .option('--no-input', 'never prompt: a missing answer is an error')
@@ -62,6 +64,72 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {
       setResult(runVerify(dir, opts, globals(program, io), io));
     });
+  program
+    .command('init')
+    .description('make a new ceremony workspace; --from imports an existing repository as the trusted starting point, after verifying it')
+    .argument('[DIR]', 'the new workspace (default: .); must be empty or absent')
+    .option('--name <NAME>', 'the workspace name (default: the directory name)')
+    .option('--from <METADATA_DIR>', 'import a repository (published or tuf-on-ci root_history/ layout); refused unless it verifies')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (dir: string | undefined, opts: { name?: string; from?: string }) => {
+      const { runInit } = await import('./commands/workspace.js');
+      setResult(await runInit(dir, opts, globals(program, io), io));
+    });
+  const keyholder = program.command('keyholder').description('the registry of named keyholders');
+  keyholder
+    .command('add')
+    .description('register keyholders from their public key files (the proof of possession is checked; one key, one name)')
+    .argument('<FILE...>', 'NAME.pub.json files')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (files: string[]) => {
+      const { runKeyholderAdd } = await import('./commands/workspace.js');
+      setResult(await runKeyholderAdd(files, globals(program, io), io));
+    });
+  keyholder
+    .command('list')
+    .description('list registered keyholders and where their keys are used')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async () => {
+      const { runKeyholderList } = await import('./commands/workspace.js');
+      setResult(await runKeyholderList(globals(program, io), io));
+    });
+  keyholder
+    .command('remove')
+    .description('unregister a keyholder (refused while their key is in a draft or in the published root)')
+    .argument('<NAME>', 'the keyholder')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (name: string) => {
+      const { runKeyholderRemove } = await import('./commands/workspace.js');
+      setResult(await runKeyholderRemove(name, globals(program, io), io));
+    });
+
+  const audit = program.command('audit').description('the hash-chained audit log of the workspace (audit/log.jsonl)');
+  audit
+    .command('verify')
+    .description('check the audit log: every line canonical, every hash link and seq in order; with --head, that no entry was cut off the end')
+    .option('--head <HASH>', 'the head written down earlier (64 hex digits; spaces, ":" and case ignored)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: { head?: string }) => {
+      const g = globals(program, io);
+      const { runAuditVerify } = await import('./commands/audit.js');
+      setResult(runAuditVerify(opts, g.dir ?? '.', g, io));
+    });
+  audit
+    .command('show')
+    .description('print the audit log: seq, time, actor, command, files read and written (short hashes), device, details, and the head')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async () => {
+      const g = globals(program, io);
+      const { runAuditShow } = await import('./commands/audit.js');
+      setResult(runAuditShow(g.dir ?? '.', g, io));
+    });
+
   const key = program.command('key').description('keyholder keys: generate, export from a token, show');
   key
     .command('generate')

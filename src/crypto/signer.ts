@@ -4,7 +4,8 @@
  * the terminal: secrets reach them only through a {@link SecretsHandler}.
  */
 import { SignerError } from '../errors.js';
-import { computeKeyId, decodeKey, verifySignature, type TufKey } from '../metadata/keys.js';
+import { computeKeyId, verifySignature, type TufKey } from '../metadata/keys.js';
+import { decodeKeyCached } from '../metadata/verify.js';
 
 /** What is being asked for. */
 export type SecretKind = 'passphrase' | 'PIN';
@@ -52,8 +53,8 @@ export interface Signer {
  * @throws SignerError when the signature does not verify
  */
 export function checkSignature(expected: TufKey, actual: TufKey, sig: string, data: Uint8Array): string {
-  const decoded = decodeKey(expected);
-  if (!verifySignature(decoded, sig, data)) {
+  // Decoded once per key and process: a signature costs one verification, not a key parse too.
+  if (!verifySignature(decodeKeyCached(expected), sig, data)) {
     const want = computeKeyId(expected);
     const got = computeKeyId(actual);
     throw new SignerError(

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+/** `tuf-ceremony [--dir DIR] audit verify [--head HASH]` and `audit show`. */
+import { resolve } from 'node:path';
+import { normalizeHead, scanLog, verifyScannedLog, type AuditVerifyResult } from '../../audit/entry.js';
+import { readAuditLog } from '../../audit/log.js';
+import { renderAuditLog, renderAuditVerify } from '../../audit/render.js';
+import { UsageError, VerificationError } from '../../errors.js';
+import { COLOR, PLAIN } from '../../ui/render.js';
+import type { GlobalOptions, Io } from '../io.js';
+
+export interface AuditVerifyOptions {
+  /** The head written down earlier (64 hex digits; spaces, `:` and case ignored). */
+  readonly head?: string;
+}
+
+function failure(r: AuditVerifyResult): VerificationError {
+  const lines = [...new Set(r.problems.map((p) => p.line))];
+  const first = r.problems[0];
+  const more = r.problems.length - 1;
+  return new VerificationError(
+    `${r.file}: tampering or damage found at line${lines.length === 1 ? '' : 's'} ${lines.join(', ')}` +
+      (first === undefined ? '' : `: line ${String(first.line)}: ${first.message}`) +
+      (more > 0 ? ` (and ${String(more)} more)` : ''),
+    { file: r.file, hint: 'keep the log as evidence; compare it with a copy and the heads witnesses wrote down' }
+  );
+}
+
+/**
+ * Checks the workspace's audit log: every line canonical, every link and seq
+ * in order, and with `--head` that the log still holds the line with that
+ * hash. Prints the report (`--json`: the {@link AuditVerifyResult} object).
+ * @returns 0 when the log verifies
+ * @throws VerificationError (exit 1) naming the lines when it does not
+ * @throws UsageError (exit 2) for a `--head` that is not a SHA-256
+ * @throws InputError (exit 2) for a missing workspace or a log over 64 MiB
+ */
+export function runAuditVerify(opts: AuditVerifyOptions, workspaceDir: string, global: GlobalOptions, io: Io): number {
+  let head: string | undefined;
+  if (opts.head !== undefined) {
+    head = normalizeHead(opts.head);
+    if (head === undefined) throw new UsageError(`--head ${JSON.stringify(opts.head)}: must be a SHA-256, 64 hex digits (spaces are ignored)`);
+  }
+  const log = readAuditLog(resolve(io.cwd, workspaceDir));
+  const result = verifyScannedLog(scanLog(log.bytes, log.file), head);
+  if (global.json) io.stdout(JSON.stringify({ ...result, exists: log.exists }, null, 2) + '\n');
+  else io.stdout(renderAuditVerify(result, global.color ? COLOR : PLAIN, log.exists).join('\n') + '\n');
+  if (!result.ok) throw failure(result);
+  return 0;
+}
+
+/**
+ * Prints the workspace's audit log (`--json`: the array of entries). A line
+ * that is not an entry is shown as such (and left out of `--json`); when the
+ * chain does not verify, that is said after the listing.
+ * @returns 0 when the log verifies
+ * @throws VerificationError (exit 1) after printing, when the chain does not verify
+ * @throws InputError (exit 2) for a missing workspace or a log over 64 MiB
+ */
+export function runAuditShow(workspaceDir: string, global: GlobalOptions, io: Io): number {
+  const log = readAuditLog(resolve(io.cwd, workspaceDir));
+  const scan = scanLog(log.bytes, log.file);
+  const result = verifyScannedLog(scan);
+  if (global.json) {
+    const entries = scan.lines.flatMap((l) => (l.entry === null ? [] : [l.entry]));
+    io.stdout(JSON.stringify(entries, null, 2) + '\n');
+  } else {
+    const style = global.color ? COLOR : PLAIN;
+    const lines = renderAuditLog(scan.lines, style);
+    lines.push(style.dim(`${String(result.entries)} entries, head ${result.head}`));
+    io.stdout(lines.join('\n') + '\n');
+  }
+  if (!result.ok) {
+    io.stderr('warning: the audit log does not verify; run `tuf-ceremony audit verify` for every problem\n');
+    throw failure(result);
+  }
+  return 0;
+}
