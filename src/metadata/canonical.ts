@@ -72,6 +72,15 @@ function segment(key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? '.' + key : JSON.stringify([key]);
 }
 
+/**
+ * Output length after which `encode` gives up with TOO_BIG (see
+ * canonicalize): Infinity except while trying a value as a small one.
+ */
+let budget = Infinity;
+
+class TooBig extends Error {}
+const TOO_BIG = new TooBig('value too big for the small-value encoder');
+
 function encode(v: unknown): string {
   switch (typeof v) {
     case 'string':
@@ -101,6 +110,7 @@ function encode(v: unknown): string {
             if (e instanceof CanonicalError) e.segments.push(`[${String(i)}]`);
             throw e;
           }
+          if (out.length > budget) throw TOO_BIG;
         }
         return out + ']';
       }
@@ -122,6 +132,7 @@ function encode(v: unknown): string {
           if (e instanceof CanonicalError) e.segments.push(segment(k));
           throw e;
         }
+        if (out.length > budget) throw TOO_BIG;
       }
       return out + '}';
     }
@@ -130,12 +141,177 @@ function encode(v: unknown): string {
   }
 }
 
+/*
+ * Fast path. For JSON values, `JSON.stringify` (native, one flat string)
+ * already writes the canonical text of a subtree whose objects are plain with
+ * keys in code-point order and whose numbers are safe integers, except that it
+ * escapes control characters (\b \f \n \r \t \u00XX), which canonical
+ * JSON emits raw, and lone surrogates (\uDXXX), which canonical JSON refuses.
+ * `walk` checks the first part without building strings; `plain` stringifies
+ * and undoes those escapes. Anything unusual (a non-JSON value, an unsafe
+ * number, a lone surrogate, a foreign prototype) throws BAIL, and `encode`
+ * above, the reference implementation, recomputes the whole value: so
+ * results and errors are exactly those of `encode`.
+ */
+
+/** Thrown by the fast path when `encode` must decide. Never escapes this module. */
+class Bail extends Error {}
+const BAIL = new Bail('canonical fast path bailed out');
+
+/** Undoes the escapes `JSON.stringify` adds beyond \" and \\. */
+function unescapeControls(s: string, first: number): string {
+  let out = '';
+  let last = 0;
+  let i = first;
+  while (i !== -1) {
+    let rep: string;
+    let len = 2;
+    switch (s.charCodeAt(i + 1)) {
+      case 34: // \"
+      case 92: // \\
+        i = s.indexOf('\\', i + 2);
+        continue;
+      case 98:
+        rep = '\b';
+        break;
+      case 102:
+        rep = '\f';
+        break;
+      case 110:
+        rep = '\n';
+        break;
+      case 114:
+        rep = '\r';
+        break;
+      case 116:
+        rep = '\t';
+        break;
+      default: {
+        // \uXXXX: a control character, or a lone surrogate (refused).
+        const code = parseInt(s.slice(i + 2, i + 6), 16);
+        if (code >= 0xd800) throw BAIL;
+        rep = String.fromCharCode(code);
+        len = 6;
+      }
+    }
+    out += s.slice(last, i) + rep;
+    last = i + len;
+    i = s.indexOf('\\', last);
+  }
+  return out + s.slice(last);
+}
+
+/** Canonical text of a subtree `walk` found clean. */
+function plain(v: unknown): string {
+  const s = JSON.stringify(v);
+  const b = s.indexOf('\\');
+  return b === -1 ? s : unescapeControls(s, b);
+}
+
+/**
+ * Checks a subtree. Returns null when it is clean (`plain` gives its
+ * canonical text), else its canonical text, built around its clean parts
+ * (objects whose keys are out of order are not clean).
+ */
+function walk(v: unknown): string | null {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      if (!Number.isSafeInteger(v)) throw BAIL;
+      return null;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) throw BAIL;
+        const n = v.length;
+        let parts: (string | null)[] | null = null;
+        for (let i = 0; i < n; i++) {
+          const r = walk(v[i]);
+          if (r !== null) {
+            parts ??= new Array<string | null>(n).fill(null);
+            parts[i] = r;
+          }
+        }
+        if (parts === null) return null;
+        let out = '[';
+        for (let i = 0; i < n; i++) {
+          if (i > 0) out += ',';
+          out += parts[i] ?? plain(v[i]);
+        }
+        return out + ']';
+      }
+      if (!isPlainObject(v)) throw BAIL;
+      const rec = v as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      const n = keys.length;
+      let sorted = true;
+      for (let i = 1; i < n; i++) {
+        if (compareCodePoints(keys[i - 1] as string, keys[i] as string) > 0) {
+          sorted = false;
+          break;
+        }
+      }
+      let parts: Map<string, string> | null = null;
+      for (let i = 0; i < n; i++) {
+        const k = keys[i] as string;
+        const x = rec[k];
+        // Strings and safe integers inline: most values are leaves.
+        if (typeof x === 'string') continue;
+        if (typeof x === 'number' && Number.isSafeInteger(x)) continue;
+        const r = walk(x);
+        if (r !== null) {
+          parts ??= new Map();
+          parts.set(k, r);
+        }
+      }
+      if (sorted && parts === null) return null;
+      if (!sorted) keys.sort(compareCodePoints);
+      let out = '{';
+      for (let i = 0; i < n; i++) {
+        const k = keys[i] as string;
+        if (!k.isWellFormed()) throw BAIL;
+        if (i > 0) out += ',';
+        out += encodeString(k) + ':' + (parts?.get(k) ?? plain(rec[k]));
+      }
+      return out + '}';
+    }
+    default:
+      throw BAIL;
+  }
+}
+
 /**
  * Returns the canonical JSON text of a JSON value.
  * @throws CanonicalError (a TypeError) for floats, unsafe integers, undefined, functions,
  *   non-plain objects and lone surrogates.
  */
+/** Values whose text stays under this many characters take `encode` directly. */
+const SMALL_TEXT = 2048;
+
 export function canonicalize(value: unknown): string {
+  // Small values (key objects, roots): `encode` alone is faster than the fast
+  // path's walk + JSON.stringify. It gives up early on big values; errors it
+  // throws before giving up are its own, so exactly the reference's.
+  budget = SMALL_TEXT;
+  try {
+    return encode(value);
+  } catch (e) {
+    if (e !== TOO_BIG) throw e;
+  } finally {
+    budget = Infinity;
+  }
+  // A toJSON on a shared prototype would change what JSON.stringify writes.
+  const fast = !('toJSON' in Object.prototype) && !('toJSON' in Array.prototype);
+  if (fast) {
+    try {
+      return walk(value) ?? plain(value);
+    } catch (e) {
+      // BAIL, or a RangeError (stack or string length): the reference decides.
+      if (e !== BAIL && !(e instanceof RangeError)) throw e;
+    }
+  }
   return encode(value);
 }
 

@@ -254,6 +254,156 @@ class Scanner {
   }
 }
 
+/** Objects with more keys than this check duplicates with a Set. */
+const SMALL_OBJECT = 16;
+
+/**
+ * The fast check, run first on every input: the checks of {@link Scanner}
+ * without its allocations. Keys are compared where they stand in the text
+ * (no strings cut out, no frames). While an object's keys come in increasing
+ * order, as in files written with sorted keys, each key only needs to be
+ * compared with the one before; after that, a small object compares each new
+ * key with all earlier ones and a big one keeps a Set. It returns true only
+ * for input that Scanner accepts; on anything else, or anything unusual (an
+ * escaped key, whose decoded form must be compared), it returns false and
+ * Scanner, the reference, decides: every error and its path are exactly
+ * Scanner's.
+ */
+function quickCheck(text: string, maxDepth: number): boolean {
+  const n = text.length;
+  /** Per open container: an object? */
+  const isObject: boolean[] = [];
+  /** Per open object: where its keys start in `keys`. */
+  const keyBase: number[] = [];
+  /** Per open object: have its keys come in increasing order so far? */
+  const increasing: boolean[] = [];
+  /** Per open object with many keys out of order: its keys. */
+  const keySets: (Set<string> | null)[] = [];
+  /** Start and end (quote positions) of the keys of all open objects. */
+  const keys: number[] = [];
+  let depth = 0;
+  let expectKey = false;
+  let nextBackslash = -1;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    switch (c) {
+      case 32:
+      case 10:
+      case 13:
+      case 9:
+        i++;
+        break;
+      case 123: // {
+      case 91: // [
+        if (depth >= maxDepth) return false;
+        expectKey = c === 123;
+        isObject[depth] = expectKey;
+        keyBase[depth] = keys.length;
+        increasing[depth] = true;
+        keySets[depth] = null;
+        depth++;
+        i++;
+        break;
+      case 125: // }
+      case 93: // ]
+        depth--;
+        keys.length = keyBase[depth] as number;
+        keySets[depth] = null;
+        expectKey = false;
+        i++;
+        break;
+      case 44: // ,
+        expectKey = isObject[depth - 1] as boolean;
+        i++;
+        break;
+      case 58: // :
+        i++;
+        break;
+      case 34: {
+        // "
+        let j = i + 1;
+        let end: number;
+        for (;;) {
+          end = text.indexOf('"', j);
+          let backslashes = 0;
+          for (let b = end - 1; text.charCodeAt(b) === 92; b--) backslashes++;
+          if ((backslashes & 1) === 0) break;
+          j = end + 1;
+        }
+        if (nextBackslash < i) {
+          const b = text.indexOf('\\', i);
+          nextBackslash = b === -1 ? Infinity : b;
+        }
+        const escaped = nextBackslash < end;
+        if (expectKey) {
+          // Escaped keys are rare: Scanner decodes and compares them.
+          if (escaped) return false;
+          expectKey = false;
+          const d = depth - 1;
+          const base = keyBase[d] as number;
+          const set = keySets[d];
+          if (increasing[d] && keys.length > base) {
+            // Compare with the previous key: the first differing unit, else the length.
+            const s = keys[keys.length - 2] as number;
+            const e = keys[keys.length - 1] as number;
+            const len = e - s < end - i ? e - s : end - i;
+            let m = 1;
+            while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
+            const after = m < len ? text.charCodeAt(i + m) > text.charCodeAt(s + m) : end - i > e - s;
+            if (!after) increasing[d] = false;
+          }
+          if (increasing[d]) {
+            keys.push(i, end);
+          } else if (set !== null && set !== undefined) {
+            const key = text.slice(i + 1, end);
+            if (set.has(key)) return false;
+            set.add(key);
+          } else {
+            const len = end - i;
+            for (let k = base; k < keys.length; k += 2) {
+              const s = keys[k] as number;
+              if ((keys[k + 1] as number) - s !== len) continue;
+              let m = 1;
+              while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
+              if (m === len) return false;
+            }
+            keys.push(i, end);
+            if (keys.length - base > 2 * SMALL_OBJECT) {
+              const big = new Set<string>();
+              for (let k = base; k < keys.length; k += 2) big.add(text.slice((keys[k] as number) + 1, keys[k + 1]));
+              keySets[d] = big;
+            }
+          }
+        } else if (escaped && !(JSON.parse(text.slice(i, end + 1)) as string).isWellFormed()) {
+          return false;
+        }
+        i = end + 1;
+        break;
+      }
+      case 116: // true
+      case 110: // null
+        i += 4;
+        break;
+      case 102: // false
+        i += 5;
+        break;
+      default: {
+        const start = i;
+        for (;;) {
+          const d = text.charCodeAt(i);
+          if ((d >= 48 && d <= 57) || d === 45 || d === 43) i++;
+          else if (d === 46 || d === 101 || d === 69) return false;
+          else break;
+        }
+        const digits = text.charCodeAt(start) === 45 ? i - start - 1 : i - start;
+        if (digits > 15 && !Number.isSafeInteger(Number(text.slice(start, i)))) return false;
+      }
+    }
+  }
+  return true;
+}
+
 /**
  * Parses JSON bytes strictly.
  * @param bytes the file's exact bytes
@@ -295,6 +445,7 @@ export function parseJson(
     const reason = text.trim() === '' ? 'empty file' : msg.replace(/^[^:]*JSON[^:]*: /, '');
     throw new InputError(`${file}: not valid JSON${where}: ${reason}`, { file, cause });
   }
-  new Scanner(text, file, opts.maxDepth ?? DEFAULT_MAX_DEPTH).run();
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
   return value;
 }
