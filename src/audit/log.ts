@@ -4,6 +4,7 @@
  * entry (under a lock file, one write, fsync) and reading the log back.
  * The format and the chain live in entry.ts; this is the I/O edge.
  */
+import { fsyncDir } from '../store/atomic.js';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -26,15 +27,6 @@ export interface AppendOptions {
 
 function errnoCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? 'error';
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
 
 /** Creates `audit/` when missing (and makes that durable). */

@@ -16,7 +16,8 @@ export interface AtomicWriteOptions {
   readonly exclusive?: boolean;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a directory's entries (a new or renamed file) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
   try {
     await h.sync();
