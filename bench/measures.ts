@@ -181,7 +181,7 @@ function parsedSigned(): unknown {
 }
 add({
   id: 'canonicalize-ours',
-  reps: 7,
+  reps: 11,
   prepare() {
     const signed = parsedSigned();
     return {

@@ -72,15 +72,6 @@ function segment(key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? '.' + key : JSON.stringify([key]);
 }
 
-/**
- * Output length after which `encode` gives up with TOO_BIG (see
- * canonicalize): Infinity except while trying a value as a small one.
- */
-let budget = Infinity;
-
-class TooBig extends Error {}
-const TOO_BIG = new TooBig('value too big for the small-value encoder');
-
 function encode(v: unknown): string {
   switch (typeof v) {
     case 'string':
@@ -110,7 +101,6 @@ function encode(v: unknown): string {
             if (e instanceof CanonicalError) e.segments.push(`[${String(i)}]`);
             throw e;
           }
-          if (out.length > budget) throw TOO_BIG;
         }
         return out + ']';
       }
@@ -132,7 +122,6 @@ function encode(v: unknown): string {
           if (e instanceof CanonicalError) e.segments.push(segment(k));
           throw e;
         }
-        if (out.length > budget) throw TOO_BIG;
       }
       return out + '}';
     }
@@ -208,6 +197,12 @@ function plain(v: unknown): string {
   return b === -1 ? s : unescapeControls(s, b);
 }
 
+/** Objects and arrays `walk` has entered in this call of `canonicalize`. */
+let containers = 0;
+
+/** Up to this many objects and arrays, `encode` is faster than JSON.stringify. */
+const SMALL_VALUE = 8;
+
 /**
  * Checks a subtree. Returns null when it is clean (`plain` gives its
  * canonical text), else its canonical text, built around its clean parts
@@ -223,6 +218,7 @@ function walk(v: unknown): string | null {
       return null;
     case 'object': {
       if (v === null) return null;
+      containers++;
       if (Array.isArray(v)) {
         if (Object.getPrototypeOf(v) !== Array.prototype) throw BAIL;
         const n = v.length;
@@ -287,26 +283,16 @@ function walk(v: unknown): string | null {
  * @throws CanonicalError (a TypeError) for floats, unsafe integers, undefined, functions,
  *   non-plain objects and lone surrogates.
  */
-/** Values whose text stays under this many characters take `encode` directly. */
-const SMALL_TEXT = 2048;
-
 export function canonicalize(value: unknown): string {
-  // Small values (key objects, roots): `encode` alone is faster than the fast
-  // path's walk + JSON.stringify. It gives up early on big values; errors it
-  // throws before giving up are its own, so exactly the reference's.
-  budget = SMALL_TEXT;
-  try {
-    return encode(value);
-  } catch (e) {
-    if (e !== TOO_BIG) throw e;
-  } finally {
-    budget = Infinity;
-  }
   // A toJSON on a shared prototype would change what JSON.stringify writes.
   const fast = !('toJSON' in Object.prototype) && !('toJSON' in Array.prototype);
   if (fast) {
     try {
-      return walk(value) ?? plain(value);
+      containers = 0;
+      const text = walk(value);
+      if (text !== null) return text;
+      // Small values (key objects): the reference encoder is faster than JSON.stringify.
+      return containers <= SMALL_VALUE ? encode(value) : plain(value);
     } catch (e) {
       // BAIL, or a RangeError (stack or string length): the reference decides.
       if (e !== BAIL && !(e instanceof RangeError)) throw e;
