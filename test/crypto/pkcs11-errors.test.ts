@@ -33,30 +33,13 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CK, generatePkcs11Key, openPkcs11Signer, pkcs11ModulesInUse } from '../../src/crypto/pkcs11.js';
 import { parsePkcs11Uri } from '../../src/crypto/pkcs11-uri.js';
-import type { SecretKind, SecretsHandler } from '../../src/crypto/signer.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
+import { CI, commandWorks, expectError, PIN, pkcs11js, recorder, SO_PIN, T, type Recorder } from '../support/pkcs11.js';
 
 const SOFTHSM = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
 /** Debian package ykcs11 (also ships libykcs11.so.2). */
 const YKCS11 = process.env['YKCS11_MODULE'] ?? '/usr/lib/x86_64-linux-gnu/libykcs11.so';
-const SO_PIN = '12345678';
-const PIN = '123456';
-const CI = !['', '0', 'false', undefined].includes(process.env['CI']);
-const T = { timeout: 20_000 };
 
-function commandWorks(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pkcs11js = await import('pkcs11js').then(
-  (m) => m.default,
-  () => undefined
-);
 const NO_PKCS11JS = pkcs11js === undefined ? 'pkcs11js is not installed or did not build' : '';
 
 /** A test needing the listed components: skips outside CI when one is missing, fails under CI. */
@@ -76,40 +59,8 @@ function realTest(name: string, missing: string[], fn: (t: TestContext) => Promi
   }
 }
 
-interface Recorder {
-  readonly secrets: SecretsHandler;
-  readonly warn: (msg: string) => void;
-  /** Every secrets request and warning, in order. */
-  readonly events: string[];
-  readonly asked: () => number;
-}
 
-function recorder(pin: string): Recorder {
-  const events: string[] = [];
-  let n = 0;
-  return {
-    events,
-    asked: () => n,
-    secrets: (kind: SecretKind, what: string) => {
-      events.push(`ask ${kind}: ${what}`);
-      n++;
-      return Promise.resolve(pin);
-    },
-    warn: (msg: string) => {
-      events.push(`warn: ${msg}`);
-    },
-  };
-}
 
-async function expectError<E extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
-    return e;
-  }
-  assert.fail(`expected ${cls.name}, nothing was thrown`);
-}
 
 /** Every text an error or a run could show a user. */
 function shownTexts(e: Error & { hint?: string | undefined }, r: Recorder): string[] {

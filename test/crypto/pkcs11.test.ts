@@ -28,37 +28,21 @@ import {
 import type * as Pkcs11Module from '../../src/crypto/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri, resolveModulePath } from '../../src/crypto/pkcs11-uri.js';
 import { tufKeyFromPublicKey } from '../../src/crypto/tuf-key.js';
-import { expectKey, type SecretKind, type SecretsHandler } from '../../src/crypto/signer.js';
+import { expectKey, type SecretsHandler } from '../../src/crypto/signer.js';
 import { CancelledError, EnvironmentError, InputError, SignerError } from '../../src/errors.js';
 import { canonicalBytes } from '../../src/metadata/canonical.js';
 import { computeKeyId, decodeKey, verifySignature, type TufKey } from '../../src/metadata/keys.js';
 import type { Root } from '../../src/metadata/model.js';
 import { serializeMetadata } from '../../src/metadata/serialize.js';
 import { testKey } from '../support/keys.js';
+import { CI, commandWorks, expectError, PIN, pkcs11js, recorder, SO_PIN, T } from '../support/pkcs11.js';
 
 const MODULE = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
-const SO_PIN = '12345678';
-const PIN = '123456';
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const CI = !['', '0', 'false', undefined].includes(process.env['CI']);
-const T = { timeout: 20_000 };
 
 // ---------------------------------------------------------------------------
 // What is available here
 
-function commandWorks(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pkcs11js = await import('pkcs11js').then(
-  (m) => m.default,
-  () => undefined
-);
 const missing = [
   existsSync(MODULE) ? '' : `the SoftHSM2 module ${MODULE} is missing (apt-get install softhsm2)`,
   commandWorks('softhsm2-util', ['--version']) ? '' : 'softhsm2-util is missing (apt-get install softhsm2)',
@@ -102,31 +86,7 @@ function makeToken(t: TestContext, label: string): string {
   return dir;
 }
 
-interface Recorder {
-  readonly secrets: SecretsHandler;
-  readonly warn: (msg: string) => void;
-  /** Every secrets request and warning, in order. */
-  readonly events: string[];
-  readonly asked: () => number;
-}
 
-function recorder(...pins: string[]): Recorder {
-  const events: string[] = [];
-  let n = 0;
-  return {
-    events,
-    asked: () => n,
-    secrets: (kind: SecretKind, what: string) => {
-      events.push(`ask ${kind}: ${what}`);
-      const pin = pins[Math.min(n, pins.length - 1)] ?? PIN;
-      n++;
-      return Promise.resolve(pin);
-    },
-    warn: (msg: string) => {
-      events.push(`warn: ${msg}`);
-    },
-  };
-}
 
 const uriFor = (s: string): ReturnType<typeof parsePkcs11Uri> => parsePkcs11Uri(s);
 
@@ -180,15 +140,6 @@ async function signRootAndVerify(signer: Pkcs11Signer): Promise<string> {
   return sig;
 }
 
-async function expectError<E extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
-    return e;
-  }
-  assert.fail(`expected ${cls.name}, nothing was thrown`);
-}
 
 // ---------------------------------------------------------------------------
 // URIs (no token needed)
