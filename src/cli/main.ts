@@ -8,6 +8,7 @@ import { CeremonyError, EXIT } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
+import type { SignOptions } from './commands/sign.js';
 
 export const VERSION = '0.1.0';
 
@@ -105,6 +106,143 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .action(async (name: string) => {
       const { runKeyholderRemove } = await import('./commands/workspace.js');
       setResult(await runKeyholderRemove(name, globals(program, io), io));
+    });
+
+  const root = program.command('root').description('the root draft: start it (optionally from a plan) and edit it');
+  root
+    .command('draft')
+    .description('start root version N+1 from the latest published root (version 1 when none); --plan applies a declarative plan (YAML or JSON)')
+    .option('--plan <FILE>', 'the plan: expires, consistent_snapshot, roles with threshold, keyholders and keys (docs/ceremony.md)')
+    .option('--replace', 'replace an existing root draft (its signatures are discarded)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: { plan?: string; replace?: boolean }) => {
+      const { runRootDraft } = await import('./commands/root.js');
+      setResult(await runRootDraft(opts, globals(program, io), io));
+    });
+  const WHO = 'a keyholder name, a key ID, or a public key file (NAME.pub.json)';
+  root
+    .command('add-key')
+    .description('add a key to a role of the root draft (discards signatures collected so far)')
+    .argument('<ROLE>', 'root, targets, snapshot or timestamp')
+    .argument('<WHO>', WHO)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string, who: string) => {
+      const { runRootAddKey } = await import('./commands/root.js');
+      setResult(await runRootAddKey(role, who, globals(program, io), io));
+    });
+  root
+    .command('remove-key')
+    .description('remove a key from a role of the root draft (discards signatures collected so far)')
+    .argument('<ROLE>', 'root, targets, snapshot or timestamp')
+    .argument('<WHO>', WHO)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string, who: string) => {
+      const { runRootRemoveKey } = await import('./commands/root.js');
+      setResult(await runRootRemoveKey(role, who, globals(program, io), io));
+    });
+  root
+    .command('set-threshold')
+    .description("set a role's threshold in the root draft (refused above the role's number of keys)")
+    .argument('<ROLE>', 'root, targets, snapshot or timestamp')
+    .argument('<T>', 'the threshold, a whole number of at least 1')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string, t: string) => {
+      const { runRootSetThreshold } = await import('./commands/root.js');
+      setResult(await runRootSetThreshold(role, t, globals(program, io), io));
+    });
+  root
+    .command('expires')
+    .description("set the root draft's expiry")
+    .argument('<WHEN>', 'an ISO 8601 date or date-time (2027-11-23, 2027-11-23T00:00:00Z) or +Nd (days from now)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (when: string) => {
+      const { runRootExpires } = await import('./commands/root.js');
+      setResult(await runRootExpires(when, globals(program, io), io));
+    });
+  root
+    .command('consistent-snapshot')
+    .description("set the root draft's consistent_snapshot")
+    .argument('<BOOL>', 'true or false')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (value: string) => {
+      const { runRootConsistentSnapshot } = await import('./commands/root.js');
+      setResult(await runRootConsistentSnapshot(value, globals(program, io), io));
+    });
+
+  program
+    .command('diff')
+    .description('review each draft against the published version: keys added and removed (with names), thresholds, expiry, targets, delegations, and the SHA-256 of the bytes to sign')
+    .argument('[ROLE]', 'root or targets (default: every draft)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string | undefined) => {
+      const { runDiff } = await import('./commands/ceremony.js');
+      setResult(await runDiff(role, globals(program, io), io));
+    });
+  program
+    .command('request')
+    .description('write a signing request for offline keyholders: the draft, the SHA-256 of its canonical bytes, the trusted root, the eligible keys')
+    .argument('<ROLE>', 'root or targets')
+    .option('--out <FILE>', 'where to write it (default: requests/ROLE-vN-HASH.json in the workspace)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string, opts: { out?: string }) => {
+      const { runRequest } = await import('./commands/ceremony.js');
+      setResult(await runRequest(role, opts, globals(program, io), io));
+    });
+  program
+    .command('sign')
+    .description(
+      "on a keyholder's machine: check a signing request, show the review, ask to confirm, sign, verify the signature and write a signature file; " +
+        'given a plain metadata file instead, append the signature to it'
+    )
+    .argument('<FILE>', 'a signing request, or a metadata file')
+    .requiredOption('--key <KEYREF>', 'an encrypted key file, or a pkcs11: URI')
+    .option('--pub <FILE>', "the key's public key file (default for a key file X.key: X.pub.json beside it; required for a pkcs11: URI)")
+    .option('--out <FILE>', 'where to write (default: ROLE-vN.NAME.sig.json here; for metadata: the file itself)')
+    .option('--trusted-root <FILE>', 'a root you trust: the request must carry this very root (for metadata: whose keys may sign)')
+    .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (file: string, opts: SignOptions) => {
+      const g = globals(program, io);
+      const { runSign } = await import('./commands/sign.js');
+      setResult(await runSign(file, opts, g, io, prompter(g, io)));
+    });
+  program
+    .command('collect')
+    .description('import signature files, or copies of the same metadata signed elsewhere; each signature is verified against the draft before it is kept')
+    .argument('<FILE...>', 'signature files (*.sig.json) or metadata files')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (files: string[]) => {
+      const { runCollect } = await import('./commands/ceremony.js');
+      setResult(await runCollect(files, globals(program, io), io));
+    });
+  program
+    .command('status')
+    .description('every draft: who signed, the thresholds of the old and the new root, who can still sign; published metadata and expiry')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async () => {
+      const { runStatus } = await import('./commands/ceremony.js');
+      setResult(await runStatus(globals(program, io), io));
+    });
+  program
+    .command('publish')
+    .description('publish a draft once every threshold holds: metadata/N.root.json and root.json (or targets), manifest.json, then verify')
+    .argument('<ROLE>', 'root or targets')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (role: string) => {
+      const { runPublish } = await import('./commands/ceremony.js');
+      setResult(await runPublish(role, globals(program, io), io));
     });
 
   const audit = program.command('audit').description('the hash-chained audit log of the workspace (audit/log.jsonl)');

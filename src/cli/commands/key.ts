@@ -4,6 +4,7 @@
  * files are only ever written encrypted, mode 0600, atomically, and never
  * over an existing file.
  */
+import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
 import { makePublicKeyFile } from '../../crypto/proof.js';
@@ -88,6 +89,7 @@ export async function runKeyGenerate(opts: KeyGenerateOptions, global: GlobalOpt
     return 0;
   }
   const keyPath = join(outDir, `${name}.key`);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const src = { passphraseFile: opts.passphraseFile, prompter };
   const passphrase = await newPassphrase(src, io, `${name}.key`, opts.insecurePassphrase === true);
   const { privateKey } = generateKeyPair(type);

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The coordinator's side of a ceremony: `diff [ROLE]`, `request ROLE`,
+ * `collect FILE…`, `status`, `publish ROLE` (docs/ceremony.md).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { checkRootDraft } from '../../ceremony/root-draft.js';
+import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
+import { reviewLines } from '../../ceremony/review.js';
+import {
+  collectSignatures,
+  incomingFromMetadata,
+  incomingFromSignatureFile,
+  parseSignatureFile,
+  type CollectResult,
+  type IncomingSignatures,
+} from '../../ceremony/signature-file.js';
+import { draftStatus, stillNeeded, thresholdLine, type DraftStatus } from '../../ceremony/status.js';
+import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
+import { InputError, VerificationError } from '../../errors.js';
+import { formatExpires, parseExpires } from '../../metadata/expires.js';
+import { parseJson } from '../../metadata/json.js';
+import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../../metadata/model.js';
+import { parseMetadata } from '../../metadata/parse.js';
+import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
+import { writeFileAtomic } from '../../store/atomic.js';
+import {
+  assertDraftRole,
+  DRAFT_ROLES,
+  MAX_DRAFT_BYTES,
+  readDraft,
+  readPublishedTargets,
+  removeDraft,
+  sha256Hex,
+  writeDraft,
+  type Artifact,
+  type DraftFile,
+  type DraftRole,
+} from '../../store/drafts.js';
+import { metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
+import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
+import type { GlobalOptions, Io } from '../io.js';
+import { artifact, audit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+
+/** The published version a draft of `role` is compared with. */
+function previousOf(c: Ceremony, role: DraftRole): Signed | null {
+  if (role === 'root') return trustedRoot(c);
+  return readPublishedTargets(c.ws)?.md.signed ?? null;
+}
+
+/** Errors that keep a draft from being requested or published. */
+function draftErrors(c: Ceremony, role: DraftRole, signed: Signed, nowMs: number): string[] {
+  if (role === 'root') return checkRootDraft(signed as Root, trustedRoot(c), nowMs).errors;
+  const published = readPublishedTargets(c.ws)?.md.signed ?? null;
+  return checkTargetsDraft(signed as Targets, published, trustedRoot(c), nowMs).errors;
+}
+
+function needDraft<R extends DraftRole>(c: Ceremony, role: R): DraftFile<R extends 'root' ? Root : Targets> {
+  const d = readDraft(c.ws, role);
+  if (d === null) {
+    throw new InputError(`there is no ${role} draft in this workspace`, { field: 'ROLE', hint: `start one with \`tuf-ceremony ${role} draft\`` });
+  }
+  return d;
+}
+
+function allDrafts(c: Ceremony): DraftFile<Root | Targets>[] {
+  return DRAFT_ROLES.map((r) => readDraft(c.ws, r)).filter((d): d is DraftFile<Root | Targets> => d !== null);
+}
+
+// ## diff
+
+/** `diff [ROLE]`: the review of each draft against the published version. */
+export async function runDiff(role: string | undefined, global: GlobalOptions, io: Io): Promise<number> {
+  const c = await openCeremony(global, io);
+  const drafts = role === undefined ? allDrafts(c) : [needDraft(c, assertDraftRole(role))];
+  const nowMs = io.now();
+  const out = drafts.map((d) => {
+    const r = assertDraftRole(d.md.signed._type);
+    const previous = previousOf(c, r);
+    const names = nameRecord(c, [...keyIdsOf(d.md.signed), ...keyIdsOf(trustedRoot(c)), ...keyIdsOf(previous)], d.md.signed._type === 'root' ? d.md.signed : null);
+    const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c) });
+    return { role: r, version: d.md.signed.version, signedSha256: sha256Hex(d.md.signedBytes), errors: draftErrors(c, r, d.md.signed, nowMs), review: lines };
+  });
+  const lines: string[] = [];
+  if (out.length === 0) lines.push('no drafts in this workspace');
+  for (const d of out) {
+    if (lines.length > 0) lines.push('');
+    lines.push(...d.review, ...d.errors.map((e) => `not ready: ${e}`));
+  }
+  output(c, { drafts: out }, lines);
+  return 0;
+}
+
+// ## request
+
+export interface RequestOptions {
+  readonly out?: string;
+}
+
+/** `request ROLE [--out F]`: a signing request for offline signers. */
+export async function runRequest(roleArg: string, opts: RequestOptions, global: GlobalOptions, io: Io): Promise<number> {
+  const c = await openCeremony(global, io);
+  const role = assertDraftRole(roleArg);
+  const d = needDraft(c, role);
+  const nowMs = io.now();
+  const errors = draftErrors(c, role, d.md.signed, nowMs);
+  if (errors.length > 0) {
+    throw new InputError(`${d.file}: the ${role} draft is not ready for signing:\n  - ${errors.join('\n  - ')}`, {
+      file: d.file,
+      hint: `fix it with the ${role} commands; \`tuf-ceremony diff ${role}\` shows the draft`,
+    });
+  }
+  const trusted = c.trust.root?.md ?? null;
+  const signed = d.md.signed;
+  const keyholders = nameRecord(c, [...keyIdsOf(signed), ...keyIdsOf(trusted?.signed ?? null)], signed._type === 'root' ? signed : null);
+  const req = makeRequest({ signed, trustedRoot: trusted, keyholders, createdMs: nowMs, workspace: c.ws.settings.name });
+  const rel = `requests/${role}-v${String(signed.version)}-${req.signed_sha256.slice(0, 12)}.json`;
+  const target = opts.out === undefined ? join(c.ws.dir, rel) : resolve(io.cwd, opts.out);
+  const shown = opts.out ?? rel;
+  const bytes = serializeRequest(req, shown);
+  mkdirSync(join(c.ws.dir, 'requests'), { recursive: true });
+  await writeFileAtomic(target, bytes);
+  const auditHead = await audit(c, 'request', [artifact(d.file, d.bytes)], [artifact(shown, bytes)], {
+    role,
+    version: signed.version,
+    signed_sha256: req.signed_sha256,
+    eligible_keyids: req.eligible_keyids,
+  });
+  const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null));
+  output(
+    c,
+    { ok: true, role, version: signed.version, file: shown, signedSha256: req.signed_sha256, eligibleKeyids: req.eligible_keyids, thresholds: st.thresholds.map(jsonThreshold), auditHead },
+    [
+      `signing request for ${role} version ${String(signed.version)} written to ${shown}`,
+      `SHA-256 of the bytes to sign: ${groupHex(req.signed_sha256)}`,
+      ...st.thresholds.map(thresholdLine),
+      `carry it to each keyholder's machine; there: tuf-ceremony sign ${basename(shown)} --key KEYREF`,
+      `audit head: ${auditHead}`,
+    ]
+  );
+  return 0;
+}
+
+function groupHex(hex: string): string {
+  return (hex.match(/.{1,4}/g) ?? []).join(' ');
+}
+
+function jsonThreshold(t: DraftStatus['thresholds'][number]): object {
+  return { label: t.label, rootVersion: t.rootVersion, threshold: t.threshold, signedBy: t.signedBy, canStillSign: t.canStillSign, more: t.more, met: t.met, validKeyids: t.result.valid };
+}
+
+// ## collect
+
+const MAX_COLLECT_FILE = MAX_DRAFT_BYTES;
+
+interface Incoming {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+  readonly role: DraftRole;
+  readonly incoming: IncomingSignatures;
+}
+
+/** Reads one file given to `collect`: a signature file, or a copy of the metadata. */
+function readIncoming(file: string, io: Io): Incoming {
+  const bytes = readBoundedFile(resolve(io.cwd, file), MAX_COLLECT_FILE);
+  const json = parseJson(bytes, file, { maxBytes: MAX_COLLECT_FILE });
+  const isSigFile = typeof json === 'object' && json !== null && !Array.isArray(json) && 'format' in json;
+  if (isSigFile) {
+    const sf = parseSignatureFile(bytes, file);
+    return { file, bytes, role: roleOf(sf.role, file, 'role'), incoming: incomingFromSignatureFile(sf, file) };
+  }
+  const md = parseMetadata(bytes, file);
+  return { file, bytes, role: roleOf(md.signed._type, file, 'signed._type'), incoming: incomingFromMetadata(md, file) };
+}
+
+function roleOf(role: string, file: string, field: string): DraftRole {
+  if (!(DRAFT_ROLES as readonly string[]).includes(role)) {
+    throw new InputError(`${file}: ${field}: "${role}" has no drafts in a workspace (only ${DRAFT_ROLES.join(' and ')})`, { file, field });
+  }
+  return role as DraftRole;
+}
+
+/** `collect FILE…`: verify each signature against the draft, keep the valid ones. */
+export async function runCollect(files: readonly string[], global: GlobalOptions, io: Io): Promise<number> {
+  const c = await openCeremony(global, io);
+  // Every file is read and checked before anything is written.
+  const incoming = files.map((f) => readIncoming(f, io));
+  const results: { role: DraftRole; version: number; result: CollectResult; status: DraftStatus; file: string }[] = [];
+  const read: Artifact[] = [];
+  const written: Artifact[] = [];
+  const trusted = trustedRoot(c);
+  const drafts = new Map<DraftRole, DraftFile>();
+  for (const inc of incoming) if (!drafts.has(inc.role)) drafts.set(inc.role, needDraft(c, inc.role));
+  // Evidence first: the files as received, named by their hash, before the draft changes.
+  mkdirSync(join(c.ws.dir, 'signatures'), { recursive: true });
+  const have = new Set(readdirSync(join(c.ws.dir, 'signatures')));
+  for (const inc of incoming) {
+    const sha = sha256Hex(inc.bytes);
+    const name = `${sha.slice(0, 16)}-${basename(inc.file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    if (!have.has(name)) {
+      await writeFileAtomic(join(c.ws.dir, 'signatures', name), inc.bytes);
+      have.add(name);
+    }
+    read.push(artifact(inc.file, inc.bytes));
+    written.push({ path: `signatures/${name}`, sha256: sha });
+  }
+  for (const [role, d] of drafts) {
+    const mine = incoming.filter((i) => i.role === role).map((i) => i.incoming);
+    const signed = d.md.signed;
+    const eligible = eligibleKeys(signed, trusted);
+    const names = nameRecord(c, eligible.keys(), signed._type === 'root' ? signed : null);
+    const result = collectSignatures(d.md, eligible, mine, names);
+    let md: ParsedMetadata = d.md;
+    if (result.added.length > 0) {
+      const w = await writeDraft(c.ws, role, { signed, signatures: result.signatures });
+      written.push({ path: w.path, sha256: w.sha256 });
+      md = parseMetadata(w.bytes, w.path, role);
+    }
+    read.push(artifact(d.file, d.bytes));
+    results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null)), file: d.file });
+  }
+  const auditHead = await audit(c, 'collect', read, written, {
+    drafts: results.map((r) => ({
+      role: r.role,
+      version: r.version,
+      signed_sha256: r.result.signedSha256,
+      added: r.result.added.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source })),
+      duplicates: r.result.duplicates.map((a) => ({ keyid: a.keyid, source: a.source })),
+      rejected: r.result.rejected.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source, reason: a.reason })),
+    })),
+  });
+  const rejected = results.flatMap((r) => r.result.rejected);
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.role} version ${String(r.version)} (SHA-256 ${groupHex(r.result.signedSha256)}):`);
+    for (const a of r.result.added) lines.push(`  + ${a.keyholder ?? a.keyid.slice(0, 8)} (key ${a.keyid.slice(0, 8)}) from ${a.source}: signature verified and kept`);
+    for (const a of r.result.duplicates) lines.push(`  = ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: ${a.note}`);
+    for (const a of r.result.rejected) lines.push(`  ! ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: REJECTED: ${a.reason}`);
+    lines.push(...r.status.thresholds.map((t) => `  ${thresholdLine(t)}`));
+  }
+  lines.push(`audit head: ${auditHead}`);
+  output(
+    c,
+    {
+      ok: rejected.length === 0,
+      drafts: results.map((r) => ({
+        role: r.role,
+        version: r.version,
+        signedSha256: r.result.signedSha256,
+        added: r.result.added,
+        duplicates: r.result.duplicates,
+        rejected: r.result.rejected,
+        thresholds: r.status.thresholds.map(jsonThreshold),
+        complete: r.status.complete,
+      })),
+      auditHead,
+    },
+    lines
+  );
+  if (rejected.length > 0) {
+    const first = rejected[0];
+    throw new VerificationError(
+      `${String(rejected.length)} signature${rejected.length === 1 ? ' was' : 's were'} rejected; the first: ${first?.source ?? ''} (${first?.keyholder ?? first?.keyid ?? ''}): ${first?.reason ?? ''}`,
+      { ...(first === undefined ? {} : { file: first.source }), hint: 'valid signatures from the other files were kept; the rejected ones were not' }
+    );
+  }
+  return 0;
+}
+
+// ## status
+
+/** `status`: every draft's thresholds, and the published metadata with expiry. */
+export async function runStatus(global: GlobalOptions, io: Io): Promise<number> {
+  const c = await openCeremony(global, io);
+  const nowMs = io.now();
+  const trusted = trustedRoot(c);
+  const drafts = allDrafts(c).map((d) => {
+    const role = assertDraftRole(d.md.signed._type);
+    const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
+    return { file: d.file, status: st, errors: draftErrors(c, role, d.md.signed, nowMs) };
+  });
+  const published = publishedList(c, nowMs);
+  const lines: string[] = [`workspace "${c.ws.settings.name}" (${c.ws.dir})`];
+  if (drafts.length === 0) lines.push('drafts: none');
+  for (const d of drafts) {
+    const s = d.status;
+    lines.push(`draft ${s.role} version ${String(s.version)}, expires ${s.expires} (${d.file}, SHA-256 ${groupHex(s.signedSha256)})`);
+    for (const t of s.thresholds) lines.push(`  ${thresholdLine(t)}`);
+    for (const e of d.errors) lines.push(`  not ready: ${e}`);
+    if (d.errors.length === 0) lines.push(s.complete ? `  ready to publish: tuf-ceremony publish ${s.role}` : `  not yet publishable: ${stillNeeded(s)}`);
+  }
+  lines.push(published.length === 0 ? 'published: nothing yet' : 'published:');
+  for (const p of published) lines.push(`  ${p.file}: ${p.role} version ${String(p.version)}, expires ${p.expires} (${p.expiresIn})`);
+  output(
+    c,
+    {
+      workspace: { name: c.ws.settings.name, dir: c.ws.dir },
+      trustedRootVersion: trusted?.version ?? null,
+      drafts: drafts.map((d) => ({
+        role: d.status.role,
+        version: d.status.version,
+        expires: d.status.expires,
+        file: d.file,
+        signedSha256: d.status.signedSha256,
+        thresholds: d.status.thresholds.map(jsonThreshold),
+        errors: d.errors,
+        publishable: d.errors.length === 0 && d.status.complete,
+      })),
+      published,
+    },
+    lines
+  );
+  return 0;
+}
+
+function publishedList(c: Ceremony, nowMs: number): { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] {
+  const out: { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] = [];
+  const add = (file: string, signed: Signed): void => {
+    const ms = parseExpires(signed.expires)?.ms ?? 0;
+    const days = Math.floor((ms - nowMs) / 86_400_000);
+    out.push({
+      file,
+      role: signed._type,
+      version: signed.version,
+      expires: signed.expires,
+      expiresIn: ms <= nowMs ? 'EXPIRED' : days === 0 ? 'expires within a day' : `in ${String(days)} days`,
+      expired: ms <= nowMs,
+    });
+  };
+  if (c.trust.root !== null) add(c.trust.root.file, c.trust.root.md.signed);
+  const t = readPublishedTargets(c.ws);
+  if (t !== null) add(t.file, t.md.signed);
+  return out;
+}
+
+// ## publish
+
+export const MANIFEST_PATH = 'manifest.json';
+export const MANIFEST_FORMAT = 'tuf-ceremony/manifest/v1';
+
+/** A metadata source: the workspace's metadata/ with new files laid over it. */
+function overlay(dir: string, extra: ReadonlyMap<string, Uint8Array>): MetadataSource {
+  const base = metadataDirSource(dir);
+  const names = [...new Set([...base.names, ...extra.keys()])].sort();
+  return { names, read: (n) => extra.get(n) ?? base.read(n) };
+}
+
+/** Writes a published file; an existing file with the same bytes is fine (a publish run again after a crash). */
+async function writePublished(dir: string, name: string, bytes: Uint8Array, exclusive: boolean): Promise<void> {
+  const path = join(dir, name);
+  if (exclusive) {
+    let existing: Uint8Array | undefined;
+    try {
+      existing = readBoundedFile(path, MAX_DRAFT_BYTES);
+    } catch (e) {
+      if (!(e instanceof InputError && e.message.endsWith('no such file'))) throw e;
+    }
+    if (existing !== undefined) {
+      if (Buffer.from(existing).equals(Buffer.from(bytes))) return;
+      throw new InputError(`metadata/${name}: already published with other content; not replaced`, {
+        file: `metadata/${name}`,
+        hint: 'a version number is published once; draft the next version instead',
+      });
+    }
+  }
+  await writeFileAtomic(path, bytes, { exclusive });
+}
+
+/** `publish ROLE`: refuses unless every threshold holds; writes the metadata and the manifest. */
+export async function runPublish(roleArg: string, global: GlobalOptions, io: Io): Promise<number> {
+  const c = await openCeremony(global, io);
+  const role = assertDraftRole(roleArg);
+  const d = needDraft(c, role);
+  const nowMs = io.now();
+  const errors = draftErrors(c, role, d.md.signed, nowMs);
+  if (errors.length > 0) {
+    throw new VerificationError(`${d.file}: the ${role} draft cannot be published:\n  - ${errors.join('\n  - ')}`, { file: d.file });
+  }
+  const trusted = trustedRoot(c);
+  const signed = d.md.signed;
+  const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null));
+  if (!st.complete) {
+    throw new VerificationError(
+      `${role} version ${String(signed.version)} cannot be published yet: ${st.thresholds.filter((t) => !t.met).map(thresholdLine).join('; ')}`,
+      { file: d.file, hint: `still needed: ${stillNeeded(st)}; export a request with \`tuf-ceremony request ${role}\`` }
+    );
+  }
+  // Only valid signatures of listed keys leave the tool; placeholders and strays stay behind.
+  const counted = new Set(st.thresholds.flatMap((t) => t.result.valid));
+  const md: Metadata = { signed, signatures: d.md.signatures.filter((s) => counted.has(s.keyid)) };
+  const metaDir = join(c.ws.dir, 'metadata');
+  const files = new Map<string, Uint8Array>();
+  const bytes = serializeMetadata(md, `${role} version ${String(signed.version)}`);
+  if (role === 'root') {
+    files.set(`${String(signed.version)}.root.json`, bytes);
+    files.set('root.json', bytes);
+  } else {
+    files.set('targets.json', bytes);
+    if (trusted?.consistent_snapshot === true) files.set(`${String(signed.version)}.targets.json`, bytes);
+  }
+  // Verified as a client would before a byte is written: the root chain always; other failures are reported.
+  const pre = verifyRepository(overlay(metaDir, files), { atMs: nowMs });
+  const rootFailures = pre.steps.filter((s) => (s.kind === 'trusted-root' || s.kind === 'root-rotation' || s.kind === 'root') && !s.ok);
+  const roleFailures = pre.steps.filter((s) => s.kind === role && !s.ok);
+  if (rootFailures.length > 0 || roleFailures.length > 0 || (pre.failures.length > 0 && pre.steps.length === 0)) {
+    throw new VerificationError(`refusing to publish: the result would not verify: ${pre.failures[0] ?? 'no root'}`, { file: d.file });
+  }
+  const written: Artifact[] = [];
+  for (const [name, b] of files) {
+    await writePublished(metaDir, name, b, /^\d+\./.test(name));
+    written.push(artifact(`metadata/${name}`, b));
+  }
+  const manifest = buildManifest(metaDir, nowMs);
+  await writeFileAtomic(join(c.ws.dir, MANIFEST_PATH), manifest);
+  written.push(artifact(MANIFEST_PATH, manifest));
+  await removeDraft(c.ws, role);
+  // And checked again as written.
+  const post = verifyRepository(metadataDirSource(metaDir), { atMs: nowMs });
+  const auditHead = await audit(c, 'publish', [artifact(d.file, d.bytes)], written, {
+    role,
+    version: signed.version,
+    signed_sha256: st.signedSha256,
+    thresholds: st.thresholds.map((t) => ({ label: t.label, threshold: t.threshold, valid_keyids: t.result.valid })),
+    verify_ok: post.ok,
+    verify_failures: post.failures,
+  });
+  const lines = [
+    `published ${role} version ${String(signed.version)}:`,
+    ...st.thresholds.map((t) => `  ${thresholdLine(t)}`),
+    ...written.map((w) => `  wrote ${w.path} (SHA-256 ${w.sha256})`),
+    post.ok ? 'verify: the published metadata verifies as a client would' : 'verify: the published metadata does not fully verify yet:',
+    ...post.failures.map((f) => `  - ${f}`),
+    `audit head: ${auditHead}`,
+    'write the audit head down: it anchors the log outside the workspace',
+  ];
+  output(c, { ok: true, role, version: signed.version, written, thresholds: st.thresholds.map(jsonThreshold), verify: { ok: post.ok, failures: post.failures }, auditHead }, lines);
+  return 0;
+}
+
+/** `manifest.json`: length, SHA-256 and SHA-512 of every file in metadata/. */
+function buildManifest(metaDir: string, nowMs: number): Uint8Array {
+  const src = metadataDirSource(metaDir);
+  const files: Record<string, { length: number; sha256: string; sha512: string }> = {};
+  for (const n of src.names) {
+    const b = src.read(n) ?? new Uint8Array();
+    files[`metadata/${n}`] = { length: b.length, sha256: sha256Hex(b), sha512: createHash('sha512').update(b).digest('hex') };
+  }
+  return Buffer.from(stringifySorted({ format: MANIFEST_FORMAT, generated: formatExpires(nowMs), files }), 'utf8');
+}

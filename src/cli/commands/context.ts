@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What the ceremony commands share: the workspace opened with its trusted
+ * root and keyholders, WHO resolution (a keyholder name, a key ID or a
+ * public key file), keyholder names for key IDs, and the audit entry each
+ * state change appends.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { appendAuditEntry } from '../../audit/log.js';
+import { keyholderNames, type KeyResolver, type Keyholder } from '../../ceremony/root-draft.js';
+import type { DeviceDescription } from '../../crypto/signer.js';
+import { InputError, VerificationError } from '../../errors.js';
+import { computeKeyId, type TufKey } from '../../metadata/keys.js';
+import type { Root, Signed } from '../../metadata/model.js';
+import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../metadata/public-key-file.js';
+import { loadTrust, sha256Hex, type Artifact, type Trust } from '../../store/drafts.js';
+import { readBoundedFile } from '../../store/metadata-dir.js';
+import { openWorkspace, readKeyholders, type Workspace } from '../../store/workspace.js';
+import type { GlobalOptions, Io } from '../io.js';
+import { workspaceDir } from './workspace.js';
+
+export interface Ceremony {
+  readonly ws: Workspace;
+  readonly trust: Trust;
+  readonly keyholders: readonly PublicKeyFile[];
+  readonly io: Io;
+  readonly global: GlobalOptions;
+}
+
+/** Opens the workspace, walks its published root chain and reads the keyholders. */
+export async function openCeremony(global: GlobalOptions, io: Io): Promise<Ceremony> {
+  const ws = openWorkspace(workspaceDir(global, io));
+  const trust = loadTrust(ws);
+  const keyholders = await readKeyholders(ws);
+  return { ws, trust, keyholders, io, global };
+}
+
+/** The trusted (latest published) root's `signed`, or null. */
+export function trustedRoot(c: Ceremony): Root | null {
+  return c.trust.root?.md.signed ?? null;
+}
+
+function asKeyholders(list: readonly PublicKeyFile[]): Keyholder[] {
+  return list.map((p) => ({ name: p.name, keyid: p.keyid, key: p.key }));
+}
+
+/** Keyholder names for key IDs, including keys held under other key IDs by the given roots. */
+export function namesFor(c: Ceremony, ...roots: (Root | null)[]): (keyid: string) => string | undefined {
+  return keyholderNames(asKeyholders(c.keyholders), trustedRoot(c), ...roots);
+}
+
+/** Names by key ID for the keys of the given signed objects, as a plain record. */
+export function nameRecord(c: Ceremony, keyids: Iterable<string>, ...roots: (Root | null)[]): Record<string, string> {
+  const names = namesFor(c, ...roots);
+  const out: Record<string, string> = {};
+  for (const k of keyids) {
+    const n = names(k);
+    if (n !== undefined) out[k] = n;
+  }
+  return out;
+}
+
+/** Every key ID a signed object mentions (root keys, delegation keys). */
+export function keyIdsOf(signed: Signed | null): string[] {
+  if (signed === null) return [];
+  if (signed._type === 'root') return Object.keys(signed.keys);
+  if (signed._type === 'targets') return Object.keys(signed.delegations?.keys ?? {});
+  return [];
+}
+
+const KEYID = /^[0-9a-f]{64}$/;
+
+/** Reads a public key file named on the command line or in a plan, checking its proof of possession. */
+export function readPublicKeyArg(path: string, io: Io, shown = path): PublicKeyFile {
+  const pub = parsePublicKeyFile(readBoundedFile(resolve(io.cwd, path), 64 * 1024), shown);
+  if (!hasValidProof(pub)) {
+    throw new VerificationError(`${shown}: the proof of possession does not verify: the key, name or date was altered, or the key was substituted`, {
+      file: shown,
+      field: 'proof_of_possession',
+    });
+  }
+  return pub;
+}
+
+/**
+ * Resolves WHO: a registered keyholder's name, a key ID (of a keyholder, or
+ * of a key the trusted root or `extra` holds), or the path of a public key
+ * file (its proof of possession checked). `kind` restricts plan entries.
+ * @param baseDir where relative key file paths are resolved (a plan's directory)
+ */
+export function keyResolver(c: Ceremony, extra: readonly (Root | null)[] = [], baseDir = c.io.cwd): KeyResolver {
+  return (who, kind) => {
+    const holder = c.keyholders.find((p) => p.name === who);
+    if (kind !== 'key-file' && holder !== undefined) return { keyid: holder.keyid, key: holder.key, keyholder: holder.name };
+    if (kind === 'keyholder') {
+      throw new InputError(`"${who}" is not a registered keyholder`, {
+        field: 'WHO',
+        hint: `registered: ${c.keyholders.map((p) => p.name).join(', ') || 'none'}; register with \`tuf-ceremony keyholder add NAME.pub.json\``,
+      });
+    }
+    if (kind !== 'key-file' && KEYID.test(who)) {
+      const byId = c.keyholders.find((p) => p.keyid === who);
+      if (byId !== undefined) return { keyid: byId.keyid, key: byId.key, keyholder: byId.name };
+      for (const root of [trustedRoot(c), ...extra]) {
+        const key: TufKey | undefined = root === null ? undefined : Object.hasOwn(root.keys, who) ? root.keys[who] : undefined;
+        if (key !== undefined) return { keyid: who, key };
+      }
+      throw new InputError(`key ID ${who} is neither a registered keyholder's key nor a key of the published root or the draft`, { field: 'WHO' });
+    }
+    const path = resolve(baseDir, who);
+    if (existsSync(path)) {
+      const pub = readPublicKeyArg(path, c.io, who);
+      const registered = c.keyholders.find((p) => p.keyid === pub.keyid);
+      return { keyid: computeKeyId(pub.key), key: pub.key, keyholder: registered?.name ?? pub.name };
+    }
+    throw new InputError(`"${who}" is not a registered keyholder, a key ID, or a public key file`, {
+      field: 'WHO',
+      hint: `registered keyholders: ${c.keyholders.map((p) => p.name).join(', ') || 'none'}`,
+    });
+  };
+}
+
+/** An artifact entry for a file's bytes. */
+export function artifact(path: string, bytes: Uint8Array): Artifact {
+  return { path, sha256: sha256Hex(bytes) };
+}
+
+const strip = (a: Artifact): Artifact => ({ path: a.path, sha256: a.sha256 });
+
+/** Appends the command's audit entry; returns the new head. */
+export async function audit(
+  c: Ceremony,
+  command: string,
+  read: readonly Artifact[],
+  written: readonly Artifact[],
+  details: Record<string, unknown>,
+  actor = 'coordinator',
+  device: DeviceDescription | null = null
+): Promise<string> {
+  const { head } = await appendAuditEntry(
+    c.ws.dir,
+    { actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device, details },
+    c.io.now()
+  );
+  return head;
+}
+
+/** Prints a JSON document (with --json) or lines of text. */
+export function output(c: { global: GlobalOptions; io: Io }, json: unknown, lines: readonly string[]): void {
+  if (c.global.json) c.io.stdout(JSON.stringify(json, null, 2) + '\n');
+  else for (const l of lines) c.io.stdout(l + '\n');
+}

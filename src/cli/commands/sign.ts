@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `sign FILE --key KEYREF`: runs on a keyholder's machine that has only the
+ * request (or a metadata file) and the key.
+ *
+ * Order, so that nothing is signed that the keyholder did not see and no
+ * secret is asked for a key that may not sign:
+ * 1. the request is checked (hash, valid draft, trusted root self-signed,
+ *    root version = trusted + 1, eligible keys recomputed);
+ * 2. the key's public key is read from its public key file (no secret
+ *    needed) and must be eligible: otherwise refused, before any PIN or
+ *    passphrase is asked;
+ * 3. the review is shown, computed from the canonical bytes being signed;
+ * 4. confirmation (`--yes` for scripts);
+ * 5. the key is unlocked, signs, and the signature is verified against the
+ *    eligible key over those bytes before it is written.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fingerprintOf } from '../../ceremony/root-draft.js';
+import { eligibleKeys, MAX_REQUEST_BYTES, parseRequest, sha256Hex, type CheckedRequest } from '../../ceremony/request.js';
+import { reviewLines } from '../../ceremony/review.js';
+import { makeSignatureFile, serializeSignatureFile } from '../../ceremony/signature-file.js';
+import { expectKey } from '../../crypto/signer.js';
+import { CancelledError, InputError, SignerError } from '../../errors.js';
+import { parseJson, type JsonObject } from '../../metadata/json.js';
+import { verifySignature, type TufKey } from '../../metadata/keys.js';
+import type { Metadata, ParsedMetadata, Root, Signed, TopLevelRole } from '../../metadata/model.js';
+import { MAX_ROOT_BYTES, parseMetadata } from '../../metadata/parse.js';
+import type { PublicKeyFile } from '../../metadata/public-key-file.js';
+import { serializeMetadata } from '../../metadata/serialize.js';
+import { decodeKeyCached } from '../../metadata/verify.js';
+import { writeFileAtomic } from '../../store/atomic.js';
+import { readBoundedFile } from '../../store/metadata-dir.js';
+import type { Prompter } from '../../ui/prompts.js';
+import { deviceText } from '../../ui/render.js';
+import type { GlobalOptions, Io } from '../io.js';
+import { readPublicKeyArg } from './context.js';
+import { openSigner } from './key.js';
+
+export interface SignOptions {
+  readonly key: string;
+  readonly pub?: string;
+  readonly out?: string;
+  readonly trustedRoot?: string;
+  readonly passphraseFile?: string;
+}
+
+/** What is about to be signed, from a request or a metadata file. */
+interface Target {
+  readonly kind: 'request' | 'metadata';
+  readonly role: TopLevelRole;
+  readonly signed: Signed;
+  readonly signedBytes: Uint8Array;
+  readonly signedSha256: string;
+  readonly trustedRoot: Root | null;
+  readonly eligible: ReadonlyMap<string, TufKey>;
+  readonly keyholders: { readonly [keyid: string]: string };
+  readonly legacy: readonly string[];
+  readonly metadata?: ParsedMetadata;
+}
+
+function readTrustedRoot(path: string, io: Io): ParsedMetadata<Root> {
+  return parseMetadata(readBoundedFile(resolve(io.cwd, path), MAX_ROOT_BYTES), path, 'root');
+}
+
+function fromRequest(checked: CheckedRequest): Target {
+  return {
+    kind: 'request',
+    role: checked.role,
+    signed: checked.signed,
+    signedBytes: checked.signedBytes,
+    signedSha256: checked.signedSha256,
+    trustedRoot: checked.trustedRoot?.signed ?? null,
+    eligible: checked.eligible,
+    keyholders: checked.request.keyholders,
+    legacy: checked.legacy,
+  };
+}
+
+function fromMetadata(md: ParsedMetadata, file: string, trusted: ParsedMetadata<Root> | null): Target {
+  const role = md.signed._type;
+  if (role !== 'root' && trusted === null) {
+    throw new InputError(`${file}: to sign ${role} metadata, give --trusted-root FILE: the root that says which keys may sign ${role}`, { file, field: '--trusted-root' });
+  }
+  if (role === 'root' && trusted !== null && md.signed.version !== trusted.signed.version + 1) {
+    throw new InputError(
+      `${file}: signed.version: is ${String(md.signed.version)} but the trusted root is version ${String(trusted.signed.version)}: a new root must be exactly version ${String(trusted.signed.version + 1)}`,
+      { file, field: 'signed.version' }
+    );
+  }
+  return {
+    kind: 'metadata',
+    role,
+    signed: md.signed,
+    signedBytes: md.signedBytes,
+    signedSha256: sha256Hex(md.signedBytes),
+    trustedRoot: trusted?.signed ?? null,
+    eligible: eligibleKeys(md.signed, trusted?.signed ?? null),
+    keyholders: {},
+    legacy: md.legacy,
+    metadata: md,
+  };
+}
+
+/** The public key file for KEYREF: `--pub`, else `X.pub.json` beside a key file `X.key`. */
+function publicKeyFor(opts: SignOptions, io: Io): PublicKeyFile {
+  let path = opts.pub;
+  if (path === undefined && !opts.key.startsWith('pkcs11:')) {
+    const candidate = join(dirname(opts.key), `${basename(opts.key).replace(/\.key$/, '')}.pub.json`);
+    if (existsSync(resolve(io.cwd, candidate))) path = candidate;
+  }
+  if (path === undefined) {
+    throw new InputError(
+      opts.key.startsWith('pkcs11:')
+        ? '--pub: give the public key file of the key on the token (the one `key export` wrote), so that the key is checked against the request before the PIN is asked'
+        : `--pub: no public key file beside ${opts.key}; give --pub NAME.pub.json, so that the key is checked against the request before the passphrase is asked`,
+      { field: '--pub' }
+    );
+  }
+  return readPublicKeyArg(path, io);
+}
+
+/** The key ID under which the draft's rules list this public key (it may be a legacy key ID). */
+function eligibleKeyId(target: Target, pub: PublicKeyFile): string | undefined {
+  if (target.eligible.has(pub.keyid)) return pub.keyid;
+  const fp = fingerprintOf(pub.key);
+  if (fp === undefined) return undefined;
+  for (const [id, key] of target.eligible) if (fingerprintOf(key) === fp) return id;
+  return undefined;
+}
+
+/** `sign FILE --key KEYREF [--pub F] [--out F] [--trusted-root F] [--yes]` */
+export async function runSign(file: string, opts: SignOptions, global: GlobalOptions, io: Io, prompter: Prompter | null): Promise<number> {
+  const nowMs = io.now();
+  const bytes = readBoundedFile(resolve(io.cwd, file), MAX_REQUEST_BYTES);
+  const trusted = opts.trustedRoot === undefined ? null : readTrustedRoot(opts.trustedRoot, io);
+  const json = parseJson(bytes, file, { maxBytes: MAX_REQUEST_BYTES });
+  const isRequest = typeof json === 'object' && json !== null && !Array.isArray(json) && Object.hasOwn(json, 'format');
+  const target = isRequest
+    ? fromRequest(parseRequest(bytes, file, trusted === null ? {} : { trustedRoot: trusted }))
+    : fromMetadata(parseMetadata(bytes, file), file, trusted);
+
+  // The key must be allowed to sign before any secret is asked.
+  const pub = publicKeyFor(opts, io);
+  const keyid = eligibleKeyId(target, pub);
+  if (keyid === undefined) {
+    const who = [...target.eligible.keys()].map((k) => `${target.keyholders[k] ?? '?'} (${k.slice(0, 8)})`).join(', ');
+    throw new InputError(
+      `${opts.pub ?? opts.key}: key ${pub.keyid} (${pub.name}) may not sign ${target.role} version ${String(target.signed.version)}; nothing was signed and no secret was asked`,
+      { field: '--key', hint: `the keys that may sign: ${who || 'none'}` }
+    );
+  }
+
+  const review = [
+    ...(target.kind === 'metadata' ? [`File: ${file} (plain metadata: the signature will be appended to it)`] : [`Request: ${file}`]),
+    ...reviewLines({ role: target.role, draft: target.signed, previous: target.role === 'root' ? target.trustedRoot : null, keyholders: target.keyholders, nowMs, trustedRoot: target.trustedRoot }),
+    ...target.legacy.map((l) => `note: older format: ${l}`),
+    `Signing key: ${pub.name}, key ${keyid}${keyid === pub.keyid ? '' : ` (listed under this key ID; your key file says ${pub.keyid})`}`,
+  ];
+  if (!global.json) for (const l of review) io.stdout(l + '\n');
+  else for (const l of review) io.stderr(l + '\n');
+
+  if (!global.yes) {
+    if (prompter === null) {
+      throw new InputError('confirmation needed: read the review above and run again with --yes to sign without a prompt', { field: '--yes' });
+    }
+    const ok = await prompter.confirm(`Sign ${target.role} version ${String(target.signed.version)} (SHA-256 ${target.signedSha256.slice(0, 16)}…) as ${pub.name}?`, false);
+    if (!ok) throw new CancelledError('not signed: the keyholder declined');
+  }
+
+  const signer = expectKey(await openSigner(opts.key, io, prompter, opts.passphraseFile), pub.key);
+  let sig: string;
+  try {
+    sig = await signer.sign(target.signedBytes);
+  } finally {
+    await signer.close();
+  }
+  const eligibleKey = target.eligible.get(keyid);
+  if (eligibleKey === undefined || !verifySignature(decodeKeyCached(eligibleKey), sig, target.signedBytes)) {
+    throw new SignerError(`the new signature does not verify with key ${keyid} over the bytes shown; nothing was written`);
+  }
+
+  let outPath: string;
+  let written: Uint8Array;
+  if (target.kind === 'request') {
+    outPath = opts.out ?? `${target.role}-v${String(target.signed.version)}.${pub.name}.sig.json`;
+    const sf = makeSignatureFile({
+      role: target.role,
+      version: target.signed.version,
+      signedSha256: target.signedSha256,
+      keyid,
+      sig,
+      keyholder: pub.name,
+      signedAtMs: nowMs,
+      device: signer.device as unknown as JsonObject,
+    });
+    written = serializeSignatureFile(sf, outPath);
+    await writeFileAtomic(resolve(io.cwd, outPath), written, { exclusive: true });
+  } else {
+    const md = target.metadata as ParsedMetadata;
+    const others = md.signatures.filter((s) => s.keyid !== keyid);
+    const next: Metadata = { signed: md.signed, signatures: [...others, { keyid, sig }] };
+    outPath = opts.out ?? file;
+    written = serializeMetadata(next, outPath);
+    // Another tool's metadata is rewritten in our form only when its signed part is canonical-equal.
+    if (!Buffer.from(parseMetadata(written, outPath).signedBytes).equals(Buffer.from(target.signedBytes))) {
+      throw new SignerError(`${file}: the metadata would change when written back; nothing was written`, { file });
+    }
+    await writeFileAtomic(resolve(io.cwd, outPath), written, { exclusive: opts.out !== undefined });
+  }
+  const result = {
+    ok: true,
+    role: target.role,
+    version: target.signed.version,
+    signedSha256: target.signedSha256,
+    keyid,
+    keyholder: pub.name,
+    device: signer.device,
+    out: outPath,
+    outSha256: sha256Hex(written),
+  };
+  if (global.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
+  else {
+    io.stdout(`signed ${target.role} version ${String(target.signed.version)} with key ${keyid} (${pub.name}); the signature verifies\n`);
+    io.stdout(`device: ${deviceText(signer.device)}\n`);
+    io.stdout(`${target.kind === 'request' ? 'signature file' : 'metadata'} written: ${outPath} (SHA-256 ${result.outSha256})\n`);
+    if (target.kind === 'request') io.stdout('carry it back to the coordinator: tuf-ceremony collect ' + basename(outPath) + '\n');
+  }
+  return 0;
+}
