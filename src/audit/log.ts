@@ -91,6 +91,11 @@ async function lock(workspaceDir: string, opts: AppendOptions): Promise<() => Pr
     } catch {
       continue; // released meanwhile
     }
+    if (await holderIsGone(path, ageMs)) {
+      // A process killed while holding the lock (SIGKILL, power loss) cannot be appending.
+      await unlink(path).catch(() => undefined);
+      continue;
+    }
     const waited = Date.now() - started;
     if (ageMs > stale || waited > timeout) {
       const who = await describeLock(path);
@@ -107,6 +112,36 @@ async function lock(workspaceDir: string, opts: AppendOptions): Promise<() => Pr
     }
     await sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 50);
+  }
+}
+
+/**
+ * True when the lock's holder is certainly not running: a process on this
+ * host that no longer exists, or an empty lock file (its holder died between
+ * creating and writing it) older than 2 s. A lock from another host is
+ * never judged here.
+ */
+async function holderIsGone(lock: string, ageMs: number): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(lock, 'utf8');
+  } catch {
+    return false;
+  }
+  if (text.trim() === '') return ageMs > 2000;
+  let info: { pid?: unknown; host?: unknown };
+  try {
+    info = JSON.parse(text) as { pid?: unknown; host?: unknown };
+  } catch {
+    return false;
+  }
+  if (info.host !== hostname() || typeof info.pid !== 'number' || !Number.isSafeInteger(info.pid) || info.pid <= 0) return false;
+  if (info.pid === process.pid) return false;
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (e) {
+    return errnoCode(e) === 'ESRCH';
   }
 }
 

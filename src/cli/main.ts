@@ -205,7 +205,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .argument('<FILE>', 'a signing request, or a metadata file')
     .requiredOption('--key <KEYREF>', 'an encrypted key file, or a pkcs11: URI')
     .option('--pub <FILE>', "the key's public key file (default for a key file X.key: X.pub.json beside it; required for a pkcs11: URI)")
-    .option('--out <FILE>', 'where to write (default: ROLE-vN.NAME.sig.json here; for metadata: the file itself)')
+    .option('--out <FILE>', 'where to write (default: ROLE-vN-HASH.NAME.sig.json here; for metadata: the file itself)')
     .option('--trusted-root <FILE>', 'a root you trust: the request must carry this very root (for metadata: whose keys may sign)')
     .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
     .addHelpText('after', EXIT_CODES_HELP)

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, open, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -501,6 +501,31 @@ describe('audit log: the lock', () => {
     await assert.rejects(appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 100 }), /waited 0 s for the audit log/);
     assert.equal(existsSync(lock), true, 'another process\'s lock is never removed');
     assert.equal(existsSync(join(ws, AUDIT_LOG_PATH)), false);
+  });
+
+  it('a lock left by a process of this host that has died (SIGKILL) is removed and the append goes on', async () => {
+    const ws = await workspace();
+    await mkdir(join(ws, 'audit'));
+    const lock = join(ws, AUDIT_LOCK_PATH);
+    // A real process that held the lock and was killed: its pid no longer exists.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const pid = child.pid ?? assert.fail('no pid');
+    await writeFile(lock, JSON.stringify({ pid, host: hostname() }));
+    child.kill('SIGKILL');
+    await new Promise((ok) => child.on('exit', ok));
+    const { entry } = await appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 2000 });
+    assert.equal(entry.seq, 1);
+    assert.equal(existsSync(lock), false);
+    // A live holder on this host is waited for, never removed.
+    await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname() }));
+    await assert.rejects(appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 100 }), /waited 0 s for the audit log/);
+    assert.equal(existsSync(lock), true);
+    // An empty lock (holder killed between creating and writing it) is removed once older than 2 s.
+    await writeFile(lock, '');
+    await assert.rejects(appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 100 }), /waited 0 s/);
+    const old = new Date(Date.now() - 10_000);
+    await utimes(lock, old, old);
+    assert.equal((await appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 2000 })).entry.seq, 2);
   });
 
   it('a workspace that does not exist is an input error', async () => {

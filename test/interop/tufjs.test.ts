@@ -13,10 +13,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { canonicalize as tufjsCanonicalize } from '@tufjs/canonical-json';
 import {
@@ -28,6 +26,7 @@ import {
   type Timestamp as TufTimestamp,
 } from '@tufjs/models';
 import { runCli } from '../support/cli.js';
+import { serve, stop, type Served } from '../support/serve.js';
 import { canonicalize } from '../../src/metadata/canonical.js';
 import type { Metadata, Root, Signed, Snapshot, Targets, Timestamp } from '../../src/metadata/model.js';
 import { serializeMetadata } from '../../src/metadata/serialize.js';
@@ -367,59 +366,6 @@ describe('@tufjs/models accepts metadata written by our core', () => {
 
 // ---------------------------------------------------------------------------
 // 2 and 3. A tuf-js Updater over loopback HTTP, honest and tampered repositories
-
-interface Served {
-  readonly server: Server;
-  readonly base: string;
-  readonly requests: string[];
-}
-
-/** A static file server for `root`; 404 for anything missing or outside it. */
-async function serve(root: string): Promise<Served> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    requests.push(rel);
-    const p = resolve(root, '.' + rel);
-    if (req.method !== 'GET' || !p.startsWith(root + sep)) {
-      res.writeHead(404).end();
-      return;
-    }
-    readFile(p).then(
-      (data) => {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
-      },
-      () => {
-        res.writeHead(404).end();
-      }
-    );
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      ok();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, base: `http://127.0.0.1:${String(port)}`, requests };
-}
-
-async function stop(s: Served | undefined): Promise<void> {
-  if (s === undefined) return;
-  s.server.closeAllConnections();
-  await new Promise<void>((ok) => {
-    s.server.close(() => {
-      ok();
-    });
-  });
-}
 
 describe('tuf-js Updater over loopback HTTP', () => {
   let tmp: string;

@@ -278,8 +278,13 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
   const trusted = trustedRoot(c);
   const drafts = allDrafts(c).map((d) => {
     const role = assertDraftRole(d.md.signed._type);
+    if (alreadyPublished(c, role, d) !== null) {
+      const judge = role === 'root' ? (c.trust.chain.at(-2)?.md.signed ?? null) : trusted;
+      const st = draftStatus(d.md, judge, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
+      return { file: d.file, status: st, errors: [], interrupted: true };
+    }
     const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
-    return { file: d.file, status: st, errors: draftErrors(c, role, d.md.signed, nowMs) };
+    return { file: d.file, status: st, errors: draftErrors(c, role, d.md.signed, nowMs), interrupted: false };
   });
   const published = publishedList(c, nowMs);
   const lines: string[] = [`workspace "${c.ws.settings.name}" (${c.ws.dir})`];
@@ -289,7 +294,8 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
     lines.push(`draft ${s.role} version ${String(s.version)}, expires ${s.expires} (${d.file}, SHA-256 ${groupHex(s.signedSha256)})`);
     for (const t of s.thresholds) lines.push(`  ${thresholdLine(t)}`);
     for (const e of d.errors) lines.push(`  not ready: ${e}`);
-    if (d.errors.length === 0) lines.push(s.complete ? `  ready to publish: tuf-ceremony publish ${s.role}` : `  not yet publishable: ${stillNeeded(s)}`);
+    if (d.interrupted) lines.push(`  already written to metadata/ by a publish that was cut short: run \`tuf-ceremony publish ${s.role}\` to finish it`);
+    else if (d.errors.length === 0) lines.push(s.complete ? `  ready to publish: tuf-ceremony publish ${s.role}` : `  not yet publishable: ${stillNeeded(s)}`);
   }
   lines.push(published.length === 0 ? 'published: nothing yet' : 'published:');
   for (const p of published) lines.push(`  ${p.file}: ${p.role} version ${String(p.version)}, expires ${p.expires} (${p.expiresIn})`);
@@ -306,6 +312,7 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
         signedSha256: d.status.signedSha256,
         thresholds: d.status.thresholds.map(jsonThreshold),
         errors: d.errors,
+        interruptedPublish: d.interrupted,
         publishable: d.errors.length === 0 && d.status.complete,
       })),
       published,
@@ -374,16 +381,21 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   const role = assertDraftRole(roleArg);
   const d = needDraft(c, role);
   const nowMs = io.now();
-  const errors = draftErrors(c, role, d.md.signed, nowMs);
-  if (errors.length > 0) {
-    throw new VerificationError(`${d.file}: the ${role} draft cannot be published:\n  - ${errors.join('\n  - ')}`, { file: d.file });
+  // A publish cut short (crash, kill) after the metadata was written: finish it.
+  const resumed = alreadyPublished(c, role, d);
+  if (!resumed) {
+    const errors = draftErrors(c, role, d.md.signed, nowMs);
+    if (errors.length > 0) {
+      throw new VerificationError(`${d.file}: the ${role} draft cannot be published:\n  - ${errors.join('\n  - ')}`, { file: d.file });
+    }
   }
-  const trusted = trustedRoot(c);
+  // The root that judges the draft: for a resumed root publish, the one before it.
+  const trusted = resumed && role === 'root' ? (c.trust.chain.at(-2)?.md.signed ?? null) : trustedRoot(c);
   const signed = d.md.signed;
   const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null));
   if (!st.complete) {
     throw new VerificationError(
-      `${role} version ${String(signed.version)} cannot be published yet: ${st.thresholds.filter((t) => !t.met).map(thresholdLine).join('; ')}`,
+      `${role} version ${String(signed.version)} cannot be published yet: ${st.thresholds.map(thresholdLine).join('; ')}`,
       { file: d.file, hint: `still needed: ${stillNeeded(st)}; export a request with \`tuf-ceremony request ${role}\`` }
     );
   }
@@ -392,13 +404,14 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   const md: Metadata = { signed, signatures: d.md.signatures.filter((s) => counted.has(s.keyid)) };
   const metaDir = join(c.ws.dir, 'metadata');
   const files = new Map<string, Uint8Array>();
-  const bytes = serializeMetadata(md, `${role} version ${String(signed.version)}`);
+  const bytes = resumed ? resumed.bytes : serializeMetadata(md, `${role} version ${String(signed.version)}`);
+  const rootForLayout = trustedRoot(c);
   if (role === 'root') {
     files.set(`${String(signed.version)}.root.json`, bytes);
     files.set('root.json', bytes);
   } else {
     files.set('targets.json', bytes);
-    if (trusted?.consistent_snapshot === true) files.set(`${String(signed.version)}.targets.json`, bytes);
+    if (rootForLayout?.consistent_snapshot === true) files.set(`${String(signed.version)}.targets.json`, bytes);
   }
   // Verified as a client would before a byte is written: the root chain always; other failures are reported.
   const pre = verifyRepository(overlay(metaDir, files), { atMs: nowMs });
@@ -415,19 +428,21 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   const manifest = buildManifest(metaDir, nowMs);
   await writeFileAtomic(join(c.ws.dir, MANIFEST_PATH), manifest);
   written.push(artifact(MANIFEST_PATH, manifest));
-  await removeDraft(c.ws, role);
   // And checked again as written.
   const post = verifyRepository(metadataDirSource(metaDir), { atMs: nowMs });
   const auditHead = await audit(c, 'publish', [artifact(d.file, d.bytes)], written, {
     role,
     version: signed.version,
     signed_sha256: st.signedSha256,
+    resumed: resumed !== null,
     thresholds: st.thresholds.map((t) => ({ label: t.label, threshold: t.threshold, valid_keyids: t.result.valid })),
     verify_ok: post.ok,
     verify_failures: post.failures,
   });
+  // Last: until the draft is gone, running publish again finishes an interrupted publish.
+  await removeDraft(c.ws, role);
   const lines = [
-    `published ${role} version ${String(signed.version)}:`,
+    `published ${role} version ${String(signed.version)}${resumed ? ' (an interrupted publish, finished now)' : ''}:`,
     ...st.thresholds.map((t) => `  ${thresholdLine(t)}`),
     ...written.map((w) => `  wrote ${w.path} (SHA-256 ${w.sha256})`),
     post.ok ? 'verify: the published metadata verifies as a client would' : 'verify: the published metadata does not fully verify yet:',
@@ -437,6 +452,16 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   ];
   output(c, { ok: true, role, version: signed.version, written, thresholds: st.thresholds.map(jsonThreshold), verify: { ok: post.ok, failures: post.failures }, auditHead }, lines);
   return 0;
+}
+
+/**
+ * The published file of the draft's version when it holds the draft's very
+ * signed bytes (a publish that stopped before removing the draft), else null.
+ */
+function alreadyPublished(c: Ceremony, role: DraftRole, d: DraftFile): { bytes: Uint8Array } | null {
+  const p = role === 'root' ? c.trust.root : readPublishedTargets(c.ws);
+  if (p === null || p.md.signed.version !== d.md.signed.version) return null;
+  return Buffer.from(p.md.signedBytes).equals(Buffer.from(d.md.signedBytes)) ? { bytes: p.bytes } : null;
 }
 
 /** `manifest.json`: length, SHA-256 and SHA-512 of every file in metadata/. */

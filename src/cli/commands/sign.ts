@@ -184,7 +184,7 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
   let outPath: string;
   let written: Uint8Array;
   if (target.kind === 'request') {
-    outPath = opts.out ?? `${target.role}-v${String(target.signed.version)}.${pub.name}.sig.json`;
+    outPath = opts.out ?? `${target.role}-v${String(target.signed.version)}-${target.signedSha256.slice(0, 12)}.${pub.name}.sig.json`;
     const sf = makeSignatureFile({
       role: target.role,
       version: target.signed.version,
