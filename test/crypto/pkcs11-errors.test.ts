@@ -26,41 +26,20 @@
  * with CI set it fails instead.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import { CK, generatePkcs11Key, openPkcs11Signer, pkcs11ModulesInUse } from '../../src/crypto/pkcs11.js';
 import { parsePkcs11Uri } from '../../src/crypto/pkcs11-uri.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
-import { CI, commandWorks, expectError, PIN, pkcs11js, recorder, SO_PIN, T, type Recorder } from '../support/pkcs11.js';
+import { commandWorks, expectError, makeToken, PIN, pkcs11js, realTest, recorder, SO_PIN, type Recorder } from '../support/pkcs11.js';
 
 const SOFTHSM = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
 /** Debian package ykcs11 (also ships libykcs11.so.2). */
 const YKCS11 = process.env['YKCS11_MODULE'] ?? '/usr/lib/x86_64-linux-gnu/libykcs11.so';
 
 const NO_PKCS11JS = pkcs11js === undefined ? 'pkcs11js is not installed or did not build' : '';
-
-/** A test needing the listed components: skips outside CI when one is missing, fails under CI. */
-function realTest(name: string, missing: string[], fn: (t: TestContext) => Promise<void>): void {
-  const why = missing.filter((s) => s !== '').join('; ');
-  if (why === '') {
-    test(name, T, async (t) => {
-      await fn(t);
-      assert.equal(pkcs11ModulesInUse(), 0, 'every module was released and finalized');
-    });
-  } else if (CI) {
-    test(name, () => {
-      throw new Error(`PKCS#11 tests must run under CI: ${why}`);
-    });
-  } else {
-    test(name, { skip: why }, () => undefined);
-  }
-}
-
-
-
 
 /** Every text an error or a run could show a user. */
 function shownTexts(e: Error & { hint?: string | undefined }, r: Recorder): string[] {
@@ -134,15 +113,8 @@ realTest(
 // 2. A locked user PIN (SoftHSM2, lock flag forged: see the file comment)
 
 /** A fresh SoftHSM2 store with one token; SOFTHSM2_CONF points at it. Returns the token directory. */
-function makeToken(t: TestContext, label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-p11-'));
-  const tokens = join(dir, 'tokens');
-  mkdirSync(tokens);
-  const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  process.env['SOFTHSM2_CONF'] = conf;
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', PIN], { stdio: 'ignore' });
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+function makeTokenDir(t: TestContext, label: string): string {
+  const tokens = join(makeToken(t, label), 'tokens');
   const [uuid, ...more] = readdirSync(tokens);
   assert.ok(uuid !== undefined && more.length === 0, 'one token directory');
   return join(tokens, uuid);
@@ -191,7 +163,7 @@ realTest(
   ],
   async (t) => {
     const label = 'locked-token';
-    const tokenDir = makeToken(t, label);
+    const tokenDir = makeTokenDir(t, label);
     const keyUri = parsePkcs11Uri(`pkcs11:token=${label};id=%01`);
     const setup = await generatePkcs11Key(keyUri, SOFTHSM, 'ecdsa-p256', 'k', recorder(PIN).secrets, () => undefined);
     await setup.close();

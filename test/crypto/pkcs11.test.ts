@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { Metadata as TufMetadata, MetadataKind } from '@tufjs/models';
 import { parseEcdsaDer } from '../../src/crypto/der.js';
 import {
@@ -35,58 +35,11 @@ import { computeKeyId, decodeKey, verifySignature, type TufKey } from '../../src
 import type { Root } from '../../src/metadata/model.js';
 import { serializeMetadata } from '../../src/metadata/serialize.js';
 import { testKey } from '../support/keys.js';
-import { CI, commandWorks, expectError, PIN, pkcs11js, recorder, SO_PIN, T } from '../support/pkcs11.js';
+import { CI, commandWorks, expectError, hsmTest, makeToken, MODULE, PIN, pkcs11js, recorder, T } from '../support/pkcs11.js';
 
-const MODULE = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-// ---------------------------------------------------------------------------
-// What is available here
-
-const missing = [
-  existsSync(MODULE) ? '' : `the SoftHSM2 module ${MODULE} is missing (apt-get install softhsm2)`,
-  commandWorks('softhsm2-util', ['--version']) ? '' : 'softhsm2-util is missing (apt-get install softhsm2)',
-  pkcs11js === undefined ? 'pkcs11js is not installed or did not build' : '',
-].filter((s) => s !== '');
-const UNAVAILABLE = missing.length === 0 ? undefined : missing.join('; ');
 const HAVE_PKCS11_TOOL = commandWorks('pkcs11-tool', ['--help']);
 const OPENSC = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
-
-/** A test on a real SoftHSM2 token: skips outside CI when that is missing, fails under CI. */
-function hsmTest(name: string, fn: (t: TestContext) => Promise<void>): void {
-  if (UNAVAILABLE === undefined) {
-    test(name, T, async (t) => {
-      await fn(t);
-      assert.equal(pkcs11ModulesInUse(), 0, 'every signer was closed and the module finalized');
-    });
-  } else if (CI) {
-    test(name, () => {
-      throw new Error(`PKCS#11 tests must run under CI: ${UNAVAILABLE}`);
-    });
-  } else {
-    test(name, { skip: UNAVAILABLE }, () => undefined);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-/** A fresh token in a fresh SoftHSM2 store; SOFTHSM2_CONF points at it. */
-function makeToken(t: TestContext, label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-p11-'));
-  const tokens = join(dir, 'tokens');
-  mkdirSync(tokens);
-  const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  process.env['SOFTHSM2_CONF'] = conf;
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', PIN], {
-    stdio: 'ignore',
-  });
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-
 
 const uriFor = (s: string): ReturnType<typeof parsePkcs11Uri> => parsePkcs11Uri(s);
 

@@ -56,7 +56,7 @@ export async function ceremonyFixture(base: string, holders: readonly string[] =
   const env = { TUF_CEREMONY_PASSPHRASE: CEREMONY_PASS };
   const ws = join(base, 'ws');
   const home = (who: string): string => join(base, who);
-  const run = (cwd: string, args: readonly string[], now = CEREMONY_NOW): Promise<CliResult> => runCli(args, { cwd, env, now });
+  const run = (cwd: string, args: readonly string[], now = CEREMONY_NOW): Promise<CliResult> => runCli(['--no-input', ...args], { cwd, env, now });
   const ok = async (cwd: string, args: readonly string[], now = CEREMONY_NOW): Promise<CliResult> => {
     const r = await run(cwd, args, now);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
@@ -66,10 +66,13 @@ export async function ceremonyFixture(base: string, holders: readonly string[] =
     const r = await ok(ws, ['--json', 'request', role]);
     return join(ws, (JSON.parse(r.stdout) as { file: string }).file);
   };
+  let signed = 0;
   const sign = async (who: string, req: string): Promise<string> => {
     const local = join(home(who), basename(req));
     await copyFile(req, local);
-    const r = await ok(home(who), ['--json', 'sign', basename(local), '--key', `${who}.key`, '--yes']);
+    // A file name of its own, so the same request can be signed again in another test.
+    const name = `${basename(req, '.json')}.${who}.${String(++signed)}.sig.json`;
+    const r = await ok(home(who), ['--json', 'sign', basename(local), '--key', `${who}.key`, '--yes', '--out', name]);
     const out = (JSON.parse(r.stdout) as { out: string }).out;
     const back = join(base, 'carried', out);
     await mkdir(join(base, 'carried'), { recursive: true });

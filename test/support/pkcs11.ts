@@ -2,6 +2,11 @@
 /** Shared support for the PKCS#11 tests (real SoftHSM2 and vendor modules). */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { pkcs11ModulesInUse } from '../../src/crypto/pkcs11.js';
 import type { SecretKind, SecretsHandler } from '../../src/crypto/signer.js';
 
 export const SO_PIN = '12345678';
@@ -60,4 +65,56 @@ export async function expectError<E extends Error>(p: Promise<unknown>, cls: new
     return e;
   }
   assert.fail(`expected ${cls.name}, nothing was thrown`);
+}
+
+export const MODULE = process.env['SOFTHSM2_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
+
+// ---------------------------------------------------------------------------
+// What is available here
+
+const missing = [
+  existsSync(MODULE) ? '' : `the SoftHSM2 module ${MODULE} is missing (apt-get install softhsm2)`,
+  commandWorks('softhsm2-util', ['--version']) ? '' : 'softhsm2-util is missing (apt-get install softhsm2)',
+  pkcs11js === undefined ? 'pkcs11js is not installed or did not build' : '',
+].filter((s) => s !== '');
+export const UNAVAILABLE = missing.length === 0 ? undefined : missing.join('; ');
+
+/** A test needing the listed components: skips outside CI when one is missing, fails under CI. */
+export function realTest(name: string, missing: readonly string[], fn: (t: TestContext) => Promise<void>): void {
+  const why = missing.filter((s) => s !== '').join('; ');
+  if (why === '') {
+    test(name, T, async (t) => {
+      await fn(t);
+      assert.equal(pkcs11ModulesInUse(), 0, 'every signer was closed and the module finalized');
+    });
+  } else if (CI) {
+    test(name, () => {
+      throw new Error(`PKCS#11 tests must run under CI: ${why}`);
+    });
+  } else {
+    test(name, { skip: why }, () => undefined);
+  }
+}
+
+/** A test on a real SoftHSM2 token: skips outside CI when that is missing, fails under CI. */
+export function hsmTest(name: string, fn: (t: TestContext) => Promise<void>): void {
+  realTest(name, [UNAVAILABLE ?? ''], fn);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** A fresh token in a fresh SoftHSM2 store; SOFTHSM2_CONF points at it. */
+export function makeToken(t: TestContext, label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-p11-'));
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens);
+  const conf = join(dir, 'softhsm2.conf');
+  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  process.env['SOFTHSM2_CONF'] = conf;
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', PIN], {
+    stdio: 'ignore',
+  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

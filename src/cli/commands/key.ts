@@ -84,12 +84,12 @@ export async function runKeyGenerate(opts: KeyGenerateOptions, global: GlobalOpt
   const type = keyType(opts.type);
   const outDir = resolve(io.cwd, opts.outDir ?? '.');
   const pubPath = join(outDir, `${name}.pub.json`);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
   if (opts.pkcs11 !== undefined) {
     await writeTokenPublicKey(name, await pkcs11Signer(opts.pkcs11, io, prompter, { type, label: name }), pubPath, global, io);
     return 0;
   }
   const keyPath = join(outDir, `${name}.key`);
-  mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const src = { passphraseFile: opts.passphraseFile, prompter };
   const passphrase = await newPassphrase(src, io, `${name}.key`, opts.insecurePassphrase === true);
   const { privateKey } = generateKeyPair(type);

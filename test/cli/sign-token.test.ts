@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `sign` with a key on a real PKCS#11 token (SoftHSM2): a token key that may
+ * not sign the draft is refused before the PIN is asked; an eligible one
+ * signs, and `collect` keeps the signature.
+ */
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Prompter } from '../../src/ui/prompts.js';
+import { runCli } from '../support/cli.js';
+import { CEREMONY_NOW, ceremonyFixture } from '../support/ceremony.js';
+import { hsmTest, makeToken, MODULE, PIN } from '../support/pkcs11.js';
+
+hsmTest('sign with a token key: refused before the PIN when not eligible; signs and is collected when eligible', async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'tuf-ceremony-sign-token-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  makeToken(t, 'sign-token');
+  const fx = await ceremonyFixture(base, ['alice', 'bob', 'carol']);
+  const uri = `pkcs11:token=sign-token;id=%07?module-path=${MODULE}`;
+  const tokenHome = join(base, 'tok');
+  const gen = await runCli(['key', 'generate', '--name', 'tok', '--type', 'ecdsa-p256', '--pkcs11', uri, '--out-dir', tokenHome], {
+    cwd: base,
+    env: { TUF_CEREMONY_PIN: PIN },
+    now: CEREMONY_NOW,
+  });
+  assert.equal(gen.code, 0, gen.stderr);
+
+  await fx.ok(fx.ws, ['root', 'draft']);
+  const req = await fx.request('root');
+  await copyFile(req, join(tokenHome, 'r1.json'));
+  const asked: string[] = [];
+  const prompter: Prompter = {
+    password: (m) => (asked.push(m), Promise.resolve(PIN)),
+    confirm: (m) => (asked.push(m), Promise.resolve(true)),
+  };
+  const refused = await runCli(['sign', 'r1.json', '--key', uri, '--pub', 'tok.pub.json', '--yes'], { cwd: tokenHome, env: {}, now: CEREMONY_NOW, prompter });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /\(tok\) may not sign root version 2; nothing was signed and no secret was asked/);
+  assert.deepEqual(asked, [], 'no PIN asked');
+  assert.doesNotMatch(refused.stderr + refused.stdout, new RegExp(PIN));
+  // Without --pub, a token key cannot be checked before the PIN: refused too.
+  const noPub = await runCli(['sign', 'r1.json', '--key', uri, '--yes'], { cwd: tokenHome, env: {}, now: CEREMONY_NOW, prompter });
+  assert.equal(noPub.code, 2);
+  assert.match(noPub.stderr, /--pub: give the public key file of the key on the token/);
+  assert.deepEqual(asked, []);
+
+  // Made eligible: the token key joins the root role.
+  await fx.ok(fx.ws, ['keyholder', 'add', join(tokenHome, 'tok.pub.json')]);
+  await fx.ok(fx.ws, ['root', 'add-key', 'root', 'tok']);
+  const req2 = await fx.request('root');
+  await copyFile(req2, join(tokenHome, 'r2.json'));
+  const signed = await runCli(['--json', 'sign', 'r2.json', '--key', uri, '--pub', 'tok.pub.json', '--yes'], { cwd: tokenHome, env: {}, now: CEREMONY_NOW, prompter });
+  assert.equal(signed.code, 0, signed.stderr);
+  assert.equal(asked.length, 1, 'the PIN, once');
+  assert.match(asked[0] ?? '', /PIN for token sign-token/);
+  const out = JSON.parse(signed.stdout) as { out: string; device: { backend: string; module: string } };
+  assert.equal(out.device.backend, 'pkcs11');
+  const c = await fx.ok(fx.ws, ['--json', 'collect', join(tokenHome, out.out)]);
+  const r = JSON.parse(c.stdout) as { drafts: { added: { keyholder: string }[]; thresholds: { label: string; signedBy: string[] }[] }[] };
+  assert.deepEqual(r.drafts[0]?.added.map((a) => a.keyholder), ['tok']);
+  assert.deepEqual(r.drafts[0]?.thresholds.find((x) => x.label === 'new root')?.signedBy, ['tok']);
+});
