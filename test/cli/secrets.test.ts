@@ -2,7 +2,8 @@
 /**
  * Secrets stay secret: runs the whole key path as real processes —
  * generate, show, export and sign (key check), through the key-file and the
- * PKCS#11 (SoftHSM2) backends, with right and wrong secrets — then searches
+ * PKCS#11 (SoftHSM2) backends, with right and wrong secrets, and a ceremony
+ * (workspace, request, sign, collect, publish, audit log) — then searches
  * stdout, stderr, every file written and every temporary file for the
  * passphrases, the PINs and the private key bytes.
  */
@@ -106,6 +107,38 @@ describe('no secret reaches stdout, stderr, a written file or a temp file', () =
     const wrong = run('check carol wrong PIN', ['key', 'check', '--key', `pkcs11:token=secrets-test;object=carol?module-path=${SOFTHSM}`], { TUF_CEREMONY_PIN: WRONG_PIN });
     assert.equal(wrong.status, 2, wrong.stderr);
     assert.match(wrong.stderr, /wrong PIN/i);
+  });
+
+  it('a ceremony: workspace, root draft, request, sign with a key file and a token, collect, publish, audit log', async () => {
+    const ws = join(out, 'ws');
+    assert.equal(run('init', ['init', ws, '--name', 'secrets']).status, 0);
+    const holders = ['alice', 'bob', ...(hasSoftHsm ? ['carol'] : [])];
+    assert.equal(run('keyholder add', ['--dir', ws, 'keyholder', 'add', ...holders.map((h) => join(out, `${h}.pub.json`))]).status, 0);
+    const plan = join(out, 'plan.yaml');
+    await writeFile(plan, `roles:\n  root: { threshold: 2, keyholders: [${holders.join(', ')}] }\n  targets: { threshold: 1, keyholders: [alice] }\n  snapshot: { threshold: 1, keyholders: [bob] }\n  timestamp: { threshold: 1, keyholders: [bob] }\n`);
+    const draft = run('root draft', ['--dir', ws, 'root', 'draft', '--plan', plan]);
+    assert.equal(draft.status, 0, draft.stderr);
+    const req = join(out, 'request.json');
+    assert.equal(run('request', ['--dir', ws, 'request', 'root', '--out', req]).status, 0);
+    const a = run('sign alice', ['sign', req, '--key', join(out, 'alice.key'), '--yes', '--out', join(out, 'alice.sig.json')], { TUF_CEREMONY_PASSPHRASE: PASS_ENV });
+    assert.equal(a.status, 0, a.stderr);
+    const wrong = run('sign bob wrong', ['sign', req, '--key', join(out, 'bob.key'), '--yes', '--out', join(out, 'bob.sig.json')], { TUF_CEREMONY_PASSPHRASE: WRONG_PASS });
+    assert.equal(wrong.status, 2);
+    const b = run('sign bob', ['sign', req, '--key', join(out, 'bob.key'), '--yes', '--out', join(out, 'bob.sig.json'), '--passphrase-file', join(root, 'secrets', 'pass.txt')]);
+    assert.equal(b.status, 0, b.stderr);
+    const sigs = [join(out, 'alice.sig.json'), join(out, 'bob.sig.json')];
+    if (hasSoftHsm) {
+      const uri = `pkcs11:token=secrets-test;object=carol?module-path=${SOFTHSM}`;
+      const bad = run('sign carol wrong PIN', ['sign', req, '--key', uri, '--pub', join(out, 'carol.pub.json'), '--yes', '--out', join(out, 'carol.sig.json')], { TUF_CEREMONY_PIN: WRONG_PIN });
+      assert.equal(bad.status, 2, bad.stderr);
+      const c = run('sign carol', ['sign', req, '--key', uri, '--pub', join(out, 'carol.pub.json'), '--yes', '--out', join(out, 'carol.sig.json')], { TUF_CEREMONY_PIN: PIN });
+      assert.equal(c.status, 0, c.stderr);
+      sigs.push(join(out, 'carol.sig.json'));
+    }
+    assert.equal(run('collect', ['--dir', ws, 'collect', ...sigs]).status, 0);
+    assert.equal(run('publish', ['--dir', ws, 'publish', 'root']).status, 0);
+    assert.equal(run('audit show', ['--dir', ws, 'audit', 'show']).status, 0);
+    assert.ok(existsSync(join(ws, 'audit', 'log.jsonl')) && existsSync(join(ws, 'metadata', '1.root.json')));
   });
 
   it('the search: nothing found', async () => {
