@@ -39,14 +39,14 @@ export interface DraftStatus {
   readonly complete: boolean;
 }
 
-function status(label: string, rootVersion: number, r: ThresholdResult, name: (keyid: string) => string): ThresholdStatus {
+function status(label: string, rootVersion: number, r: ThresholdResult, name: (keyid: string) => string, revoked: ReadonlySet<string>): ThresholdStatus {
   const signed = new Set(r.valid);
   return {
     label,
     rootVersion,
     threshold: r.threshold,
     signedBy: r.valid.map(name),
-    canStillSign: r.keyids.filter((k) => !signed.has(k) && !r.unsupported.some((u) => u.keyid === k)).map(name),
+    canStillSign: r.keyids.filter((k) => !signed.has(k) && !revoked.has(k) && !r.unsupported.some((u) => u.keyid === k)).map(name),
     more: Math.max(0, r.threshold - r.counted),
     met: r.met,
     result: r,
@@ -58,11 +58,13 @@ function status(label: string, rootVersion: number, r: ThresholdResult, name: (k
  * @param draft the draft envelope (signatures collected so far)
  * @param trustedRoot the latest published root; null when nothing is published
  * @param names keyholder names by key ID (a short key ID is shown otherwise)
+ * @param revoked key IDs declared compromised: never listed as able to sign
  */
 export function draftStatus(
   draft: { readonly signed: Signed; readonly signatures: readonly Signature[]; readonly signedBytes?: Uint8Array },
   trustedRoot: Root | null,
-  names: (keyid: string) => string | undefined
+  names: (keyid: string) => string | undefined,
+  revoked: ReadonlySet<string> = new Set()
 ): DraftStatus {
   const signedBytes = draft.signedBytes ?? canonicalBytes(draft.signed);
   const payload = { signatures: draft.signatures, signedBytes };
@@ -70,10 +72,10 @@ export function draftStatus(
   const s = draft.signed;
   const thresholds: ThresholdStatus[] = [];
   if (s._type === 'root') {
-    if (trustedRoot !== null) thresholds.push(status('old root', trustedRoot.version, verifyWithRoot(trustedRoot, 'root', payload), name));
-    thresholds.push(status('new root', s.version, verifyWithRoot(s, 'root', payload), name));
+    if (trustedRoot !== null) thresholds.push(status('old root', trustedRoot.version, verifyWithRoot(trustedRoot, 'root', payload), name, revoked));
+    thresholds.push(status('new root', s.version, verifyWithRoot(s, 'root', payload), name, revoked));
   } else if (trustedRoot !== null) {
-    thresholds.push(status(s._type, trustedRoot.version, verifyWithRoot(trustedRoot, s._type, payload), name));
+    thresholds.push(status(s._type, trustedRoot.version, verifyWithRoot(trustedRoot, s._type, payload), name, revoked));
   }
   return {
     role: s._type,

@@ -4,7 +4,7 @@
  * command, and is the only place that catches errors and picks exit codes.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CeremonyError, EXIT } from '../errors.js';
+import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
@@ -114,9 +114,19 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .description('start root version N+1 from the latest published root (version 1 when none); --plan applies a declarative plan (YAML or JSON)')
     .option('--plan <FILE>', 'the plan: expires, consistent_snapshot, roles with threshold, keyholders and keys (docs/ceremony.md)')
     .option('--replace', 'replace an existing root draft (its signatures are discarded)')
+    .option('--revoke <WHO...>', 'key-compromise recovery: draft the next root without these keys, and record the incident (docs/recovery.md)')
+    .option('--online-key <ROLE=WHO...>', 'with --revoke: the new key of a compromised online role, e.g. timestamp=new-ts.pub.json')
+    .option('--reason <TEXT>', 'with --revoke: what happened, for the audit log')
+    .option('--out-of-band', 'with --revoke: draft even when no signed recovery is possible (the new root must reach clients out of band)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async (opts: { plan?: string; replace?: boolean }) => {
+    .action(async (opts: { plan?: string; replace?: boolean; revoke?: string[]; onlineKey?: string[]; reason?: string; outOfBand?: boolean }) => {
+      if (opts.revoke !== undefined) {
+        if (opts.plan !== undefined) throw new UsageError('--revoke and --plan cannot be used together: a recovery draft is the trusted root without the compromised keys');
+        const { runRootRevoke } = await import('./commands/recover.js');
+        setResult(await runRootRevoke({ ...opts, revoke: opts.revoke }, globals(program, io), io));
+        return;
+      }
       const { runRootDraft } = await import('./commands/root.js');
       setResult(await runRootDraft(opts, globals(program, io), io));
     });

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { checkRootDraft } from '../../ceremony/root-draft.js';
 import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
@@ -17,6 +18,7 @@ import {
   type CollectResult,
   type IncomingSignatures,
 } from '../../ceremony/signature-file.js';
+import { readIncident, INCIDENT_PATH } from './recover.js';
 import { draftStatus, stillNeeded, thresholdLine, type DraftStatus } from '../../ceremony/status.js';
 import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
 import { InputError, VerificationError } from '../../errors.js';
@@ -55,6 +57,11 @@ function draftErrors(c: Ceremony, role: DraftRole, signed: Signed, nowMs: number
   if (role === 'root') return checkRootDraft(signed as Root, trustedRoot(c), nowMs).errors;
   const published = readPublishedTargets(c.ws)?.md.signed ?? null;
   return checkTargetsDraft(signed as Targets, published, trustedRoot(c), nowMs).errors;
+}
+
+/** Key IDs declared compromised for a recovery draft of `role` (drafts/root.incident.json). */
+function revokedFor(c: Ceremony, role: DraftRole): ReadonlySet<string> {
+  return new Set(role === 'root' ? (readIncident(c.ws)?.revoked_keyids ?? []) : []);
 }
 
 function needDraft<R extends DraftRole>(c: Ceremony, role: R): DraftFile<R extends 'root' ? Root : Targets> {
@@ -128,7 +135,7 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
     signed_sha256: req.signed_sha256,
     eligible_keyids: req.eligible_keyids,
   });
-  const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null));
+  const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role));
   output(
     c,
     { ok: true, role, version: signed.version, file: shown, signedSha256: req.signed_sha256, eligibleKeyids: req.eligible_keyids, thresholds: st.thresholds.map(jsonThreshold), auditHead },
@@ -209,7 +216,9 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
   for (const [role, d] of drafts) {
     const mine = incoming.filter((i) => i.role === role).map((i) => i.incoming);
     const signed = d.md.signed;
-    const eligible = eligibleKeys(signed, trusted);
+    // Keys declared compromised (a recovery draft) may not sign it.
+    const revoked = revokedFor(c, role);
+    const eligible = new Map([...eligibleKeys(signed, trusted)].filter(([id]) => !revoked.has(id)));
     const names = nameRecord(c, eligible.keys(), signed._type === 'root' ? signed : null);
     const result = collectSignatures(d.md, eligible, mine, names);
     let md: ParsedMetadata = d.md;
@@ -219,7 +228,7 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
       md = parseMetadata(w.bytes, w.path, role);
     }
     read.push(artifact(d.file, d.bytes));
-    results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null)), file: d.file });
+    results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role)), file: d.file });
   }
   const auditHead = await audit(c, 'collect', read, written, {
     drafts: results.map((r) => ({
@@ -283,7 +292,7 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
       const st = draftStatus(d.md, judge, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
       return { file: d.file, status: st, errors: [], interrupted: true };
     }
-    const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
+    const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null), revokedFor(c, role));
     return { file: d.file, status: st, errors: draftErrors(c, role, d.md.signed, nowMs), interrupted: false };
   });
   const published = publishedList(c, nowMs);
@@ -292,6 +301,8 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
   for (const d of drafts) {
     const s = d.status;
     lines.push(`draft ${s.role} version ${String(s.version)}, expires ${s.expires} (${d.file}, SHA-256 ${groupHex(s.signedSha256)})`);
+    const inc = s.role === 'root' ? readIncident(c.ws) : null;
+    if (inc !== null) lines.push(`  recovery draft: ${String(inc.revoked_keyids.length)} key ID${inc.revoked_keyids.length === 1 ? '' : 's'} declared compromised on ${inc.declared}; their signatures are refused`);
     for (const t of s.thresholds) lines.push(`  ${thresholdLine(t)}`);
     for (const e of d.errors) lines.push(`  not ready: ${e}`);
     if (d.interrupted) lines.push(`  already written to metadata/ by a publish that was cut short: run \`tuf-ceremony publish ${s.role}\` to finish it`);
@@ -392,7 +403,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   // The root that judges the draft: for a resumed root publish, the one before it.
   const trusted = resumed && role === 'root' ? (c.trust.chain.at(-2)?.md.signed ?? null) : trustedRoot(c);
   const signed = d.md.signed;
-  const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null));
+  const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role));
   if (!st.complete) {
     throw new VerificationError(
       `${role} version ${String(signed.version)} cannot be published yet: ${st.thresholds.map(thresholdLine).join('; ')}`,
@@ -440,6 +451,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     verify_failures: post.failures,
   });
   // Last: until the draft is gone, running publish again finishes an interrupted publish.
+  if (role === 'root') await rm(join(c.ws.dir, INCIDENT_PATH), { force: true });
   await removeDraft(c.ws, role);
   const lines = [
     `published ${role} version ${String(signed.version)}${resumed ? ' (an interrupted publish, finished now)' : ''}:`,
