@@ -142,21 +142,23 @@ function withRole(root: Root, role: TopLevelRole, value: RoleKeys): Root {
 }
 
 /**
- * The key ID under which `key` goes into `root`: its own, unless the root
- * already holds the same public key under another key ID inside the safe
- * profile, which is then reused.
- * @throws InputError when the root holds the same public key in a form outside the profile
+ * The key ID under which `key` goes into a key map (root `keys`, targets
+ * `delegations.keys`): its own, unless the map already holds the same
+ * public key under another key ID inside the safe profile, which is then
+ * reused.
+ * @param holder what holds the map, for messages (`the root`)
+ * @throws InputError when the map holds the same public key in a form outside the profile
  */
-function keyIdInRoot(root: Root, keyid: string, key: TufKey, source: Source): string {
-  if (own(root.keys, keyid) !== undefined) return keyid;
+export function keyIdIn(keys: Root['keys'], keyid: string, key: TufKey, source: Source, holder = 'the root'): string {
+  if (own(keys, keyid) !== undefined) return keyid;
   const fp = fingerprintOf(key);
-  for (const [other, k] of Object.entries(root.keys)) {
+  for (const [other, k] of Object.entries(keys)) {
     if (fp === undefined || fingerprintOf(k) !== fp) continue;
     const problem = keyProfileProblem(other, k);
     if (problem !== undefined) {
       throw valueError(
         source,
-        `the root already holds this public key as ${other} (${problem}); remove ${shortKeyId(other)} from every role first`
+        `${holder} already holds this public key as ${other} (${problem}); remove ${shortKeyId(other)} from every role first`
       );
     }
     return other;
@@ -164,7 +166,8 @@ function keyIdInRoot(root: Root, keyid: string, key: TufKey, source: Source): st
   return keyid;
 }
 
-function checkNewKey(keyid: string, key: TufKey, source: Source): void {
+/** @throws InputError when the key is outside the safe profile or its key ID does not match */
+export function checkNewKey(keyid: string, key: TufKey, source: Source): void {
   const problem = keyProfileProblem(keyid, key);
   if (problem !== undefined) throw valueError(source, problem);
 }
@@ -216,7 +219,7 @@ export function addKey(draft: Root, role: string, keyid: string, key: TufKey): R
   const r = assertRole(role);
   const source = { field: `roles.${r}.keyids` };
   checkNewKey(keyid, key, { field: 'key' });
-  const id = keyIdInRoot(draft, keyid, key, { field: 'key' });
+  const id = keyIdIn(draft.keys, keyid, key, { field: 'key' });
   const current = roleOf(draft, r);
   if (current.keyids.includes(id)) {
     const as = id === keyid ? '' : ` (as ${id})`;
@@ -318,11 +321,11 @@ export function parseWhen(text: string, nowMs: number, source: Source = { field:
 }
 
 /**
- * Sets `expires` from WHEN (see {@link parseWhenText}), written in the
- * strict `YYYY-MM-DDTHH:MM:SSZ` form.
+ * Sets `expires` (of a root or targets draft) from WHEN (see
+ * {@link parseWhenText}), written in the strict `YYYY-MM-DDTHH:MM:SSZ` form.
  * @throws InputError naming the field `expires`
  */
-export function setExpires(draft: Root, whenText: string, nowMs: number): Root {
+export function setExpires<T extends { readonly expires: string }>(draft: T, whenText: string, nowMs: number): T {
   return { ...draft, expires: formatExpires(parseWhen(whenText, nowMs)) };
 }
 
@@ -368,7 +371,7 @@ export function setRoles(draft: Root, settings: readonly RoleSetting[]): Root {
       const earlier = seen.get(fp);
       if (earlier !== undefined) throw valueError(source, `is the same public key as ${earlier}`);
       seen.set(fp, source.field);
-      const id = keyIdInRoot(next, k.keyid, k.key, source);
+      const id = keyIdIn(next.keys, k.keyid, k.key, source);
       if (own(next.keys, id) === undefined) {
         next = { ...next, keys: Object.fromEntries([...Object.entries(next.keys), [id, k.key]]) };
       }
@@ -668,12 +671,13 @@ export function renderRootDiff(diff: RootDiff): string[] {
 
 /**
  * Names for key IDs: a keyholder's own key ID, and any key ID under which
- * one of `roots` holds the same public key (older roots may hold a
+ * one of `roots` (or another holder of a key map, such as a targets
+ * draft's `delegations`) holds the same public key (older roots may hold a
  * keyholder's key with extra fields, hence another key ID).
  */
 export function keyholderNames(
   keyholders: readonly Keyholder[],
-  ...roots: readonly (Root | null)[]
+  ...roots: readonly (Pick<Root, 'keys'> | null | undefined)[]
 ): (keyid: string) => string | undefined {
   const byId = new Map<string, string>();
   const byFingerprint = new Map<string, string>();

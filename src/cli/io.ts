@@ -13,6 +13,8 @@ export interface Io {
   readonly env: { readonly [name: string]: string | undefined };
   /** The current time, in ms. Only the CLI layer asks for it. */
   readonly now: () => number;
+  /** A monotonic clock in ms, for how long work has taken (progress bars); default `performance.now`. */
+  readonly monotonic?: () => number;
   /** Whether stdout is a terminal (colour, progress bars). */
   readonly isTTY: boolean;
   readonly cwd: string;
@@ -26,6 +28,7 @@ export function processIo(): Io {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     isTTY: process.stdout.isTTY,
     cwd: process.cwd(),
     prompter: process.stdin.isTTY ? terminalPrompter() : null,

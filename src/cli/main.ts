@@ -9,6 +9,7 @@ import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { SignOptions } from './commands/sign.js';
+import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 
 export const VERSION = '0.1.0';
 
@@ -183,6 +184,84 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .action(async (value: string) => {
       const { runRootConsistentSnapshot } = await import('./commands/root.js');
       setResult(await runRootConsistentSnapshot(value, globals(program, io), io));
+    });
+
+  const targets = program
+    .command('targets')
+    .description('the targets draft: start it, add and remove target files, delegate by paths, hash prefixes or TAP 15 hash bins, set its expiry');
+  targets
+    .command('draft')
+    .description('start targets version N+1 from the published targets (version 1 when none): its targets and delegations, a new expiry')
+    .option('--replace', 'replace an existing targets draft (its signatures are discarded)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: { replace?: boolean }) => {
+      const { runTargetsDraft } = await import('./commands/targets.js');
+      setResult(await runTargetsDraft(opts, globals(program, io), io));
+    });
+  targets
+    .command('add')
+    .description(
+      'hash files (SHA-256 and SHA-512, streamed; a progress bar on a terminal) and list them as targets; ' +
+        'a path already listed is updated (discards signatures collected so far)'
+    )
+    .argument('<FILE...>', 'the files')
+    .option('--path <P>', "the target path (default: the file's base name); ending in /, a directory for every FILE (P/BASENAME)")
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (files: string[], opts: { path?: string }) => {
+      const { runTargetsAdd } = await import('./commands/targets.js');
+      setResult(await runTargetsAdd(files, opts, globals(program, io), io));
+    });
+  targets
+    .command('remove')
+    .description('remove a target path from the targets draft (exit 2 when the draft does not list it)')
+    .argument('<PATH>', 'the target path')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (path: string) => {
+      const { runTargetsRemove } = await import('./commands/targets.js');
+      setResult(await runTargetsRemove(path, globals(program, io), io));
+    });
+  targets
+    .command('delegate')
+    .description(
+      'delegate target paths to a role, by path patterns or by hash prefixes; a role already delegated is updated in place (its search order kept)'
+    )
+    .argument('<NAME>', 'the role name (A-Z a-z 0-9 . _ -; not a top-level role)')
+    .requiredOption('--key <WHO...>', `the role's keys: ${WHO}`)
+    .requiredOption('--threshold <T>', 'how many of those keys must sign (at most the number of keys)')
+    .option('--paths <GLOB...>', "path patterns with * and ? only, e.g. 'project/*' (quote them from the shell)")
+    .option('--hash-prefixes <P...>', 'lowercase hex prefixes of the SHA-256 of target paths')
+    .option('--terminating', 'stop the search at this role when a path matches (default: not terminating)')
+    .addHelpText('after', "\nGive exactly one of --paths and --hash-prefixes, and quote patterns ('project/*') so the shell leaves them alone.\n" + EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (name: string, opts: TargetsDelegateOptions) => {
+      const { runTargetsDelegate } = await import('./commands/targets.js');
+      setResult(await runTargetsDelegate(name, opts, globals(program, io), io));
+    });
+  targets
+    .command('delegate-bins')
+    .description('delegate every target path to 2^B hash bins signed by the same keys (TAP 15 succinct_roles; PEP 458: --bit-length 14, 16,384 bins)')
+    .requiredOption('--name-prefix <P>', 'bin names are P-0000 … (A-Z a-z 0-9 . _ -, not ending in -)')
+    .requiredOption('--bit-length <B>', 'from 1 to 32: 2^B bins')
+    .requiredOption('--key <WHO...>', `the bins' keys: ${WHO}`)
+    .requiredOption('--threshold <T>', 'how many of those keys must sign each bin')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: TargetsDelegateBinsOptions) => {
+      const { runTargetsDelegateBins } = await import('./commands/targets.js');
+      setResult(await runTargetsDelegateBins(opts, globals(program, io), io));
+    });
+  targets
+    .command('expires')
+    .description("set the targets draft's expiry")
+    .argument('<WHEN>', 'an ISO 8601 date or date-time (2027-11-23, 2027-11-23T00:00:00Z) or +Nd (days from now)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (when: string) => {
+      const { runTargetsExpires } = await import('./commands/targets.js');
+      setResult(await runTargetsExpires(when, globals(program, io), io));
     });
 
   program

@@ -20,7 +20,6 @@ import {
   SPEC_VERSION,
   type Keyholder,
 } from '../../src/ceremony/root-draft.js';
-import { InputError } from '../../src/errors.js';
 import { computeKeyId, type TufKey } from '../../src/metadata/keys.js';
 import type { Root } from '../../src/metadata/model.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
@@ -28,41 +27,14 @@ import { checkProfile, serializeMetadata } from '../../src/metadata/serialize.js
 import { verifyRootRotation } from '../../src/metadata/verify.js';
 import { signMetadata, testKey, type TestKey } from '../support/keys.js';
 import { fixtureKeys, fixtureRoot } from '../metadata/helpers.js';
+import { assertValueError, deepFreeze } from '../support/assert-input.js';
 
 /** 2026-01-15T12:00:00.123Z: a fixed reference time with milliseconds (never the clock). */
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0) + 123;
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
-}
-
 /** A published root that must never be changed by the functions under test. */
 function published(): Root {
   return deepFreeze(fixtureRoot());
-}
-
-/** Asserts an InputError (exit 2) whose `.field` is `field` and whose message names it. */
-function assertValueError(fn: () => unknown, field: string, message?: RegExp, file?: string): InputError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  if (!(caught instanceof InputError)) {
-    assert.fail(`expected an InputError, got ${caught instanceof Error ? caught.message : String(caught)}`);
-  }
-  assert.equal(caught.exitCode, 2);
-  assert.equal(caught.field, field, caught.message);
-  assert.ok(caught.message.includes(field), `message names the field: ${caught.message}`);
-  assert.equal(caught.file, file);
-  if (file !== undefined) assert.ok(caught.message.startsWith(`${file}: `), caught.message);
-  if (message !== undefined) assert.match(caught.message, message);
-  return caught;
 }
 
 /** A complete, valid draft: v2 of the fixture root with a 3-of-4 root. */

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/errors.js';
+import type { InputError } from '../../src/errors.js';
 import type { Root, Snapshot, Targets, Timestamp } from '../../src/metadata/model.js';
 import { signMetadata, testKey, type TestKey } from '../support/keys.js';
+import { thrownInputError } from '../support/assert-input.js';
 
 /** Real metadata from the tuf-on-ci demo repository (read in place, never written). */
 // shared/ stands beside the project's root; build/test/metadata/ is three levels below it.
@@ -45,18 +46,7 @@ export interface ExpectedInputError {
 
 /** Asserts that `fn` throws an InputError (exit 2) naming the file and field. */
 export function assertInputError(fn: () => unknown, want: ExpectedInputError): InputError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  if (!(caught instanceof InputError)) {
-    const got = caught === undefined ? 'no error' : caught instanceof Error ? `${caught.name}: ${caught.message}` : JSON.stringify(caught);
-    assert.fail(`expected an InputError, got ${got}`);
-  }
-  assert.equal(caught.exitCode, 2);
-  assert.equal(caught.code, 'INVALID_INPUT');
+  const caught = thrownInputError(fn);
   assert.equal(caught.file, want.file);
   assert.ok(caught.message.includes(want.file), `message names the file: ${caught.message}`);
   if (want.field !== undefined) {

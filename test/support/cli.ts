@@ -16,6 +16,10 @@ export interface CliOptions {
   /** The current time; by default reading the clock fails the test. */
   readonly now?: number;
   readonly prompter?: Prompter | null;
+  /** Pretend stdout is a terminal (default: not). */
+  readonly isTTY?: boolean;
+  /** The monotonic clock progress bars read (default: none is given). */
+  readonly monotonic?: () => number;
 }
 
 /** A clock that must never be read by tests that pass a reference time. */
@@ -32,9 +36,10 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
     stderr: (t) => (stderr += t),
     env: opts.env ?? {},
     now: now === undefined ? noClock : () => now,
-    isTTY: false,
+    isTTY: opts.isTTY ?? false,
     cwd: opts.cwd ?? process.cwd(),
     prompter: opts.prompter ?? null,
+    ...(opts.monotonic === undefined ? {} : { monotonic: opts.monotonic }),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };

@@ -45,13 +45,16 @@ function asKeyholders(list: readonly PublicKeyFile[]): Keyholder[] {
   return list.map((p) => ({ name: p.name, keyid: p.keyid, key: p.key }));
 }
 
-/** Keyholder names for key IDs, including keys held under other key IDs by the given roots. */
-export function namesFor(c: Ceremony, ...roots: (Root | null)[]): (keyid: string) => string | undefined {
+/** Something holding a key map: a root, or a targets draft's `delegations`. */
+export type KeyMapHolder = Pick<Root, 'keys'> | null | undefined;
+
+/** Keyholder names for key IDs, including keys held under other key IDs by the given roots (or delegations). */
+export function namesFor(c: Ceremony, ...roots: KeyMapHolder[]): (keyid: string) => string | undefined {
   return keyholderNames(asKeyholders(c.keyholders), trustedRoot(c), ...roots);
 }
 
 /** Names by key ID for the keys of the given signed objects, as a plain record. */
-export function nameRecord(c: Ceremony, keyids: Iterable<string>, ...roots: (Root | null)[]): Record<string, string> {
+export function nameRecord(c: Ceremony, keyids: Iterable<string>, ...roots: KeyMapHolder[]): Record<string, string> {
   const names = namesFor(c, ...roots);
   const out: Record<string, string> = {};
   for (const k of keyids) {
@@ -85,11 +88,12 @@ export function readPublicKeyArg(path: string, io: Io, shown = path): PublicKeyF
 
 /**
  * Resolves WHO: a registered keyholder's name, a key ID (of a keyholder, or
- * of a key the trusted root or `extra` holds), or the path of a public key
- * file (its proof of possession checked). `kind` restricts plan entries.
+ * of a key the trusted root or `extra` holds: a root draft, a targets
+ * draft's delegations), or the path of a public key file (its proof of
+ * possession checked). `kind` restricts plan entries.
  * @param baseDir where relative key file paths are resolved (a plan's directory)
  */
-export function keyResolver(c: Ceremony, extra: readonly (Root | null)[] = [], baseDir = c.io.cwd): KeyResolver {
+export function keyResolver(c: Ceremony, extra: readonly KeyMapHolder[] = [], baseDir = c.io.cwd): KeyResolver {
   return (who, kind) => {
     const holder = c.keyholders.find((p) => p.name === who);
     if (kind !== 'key-file' && holder !== undefined) return { keyid: holder.keyid, key: holder.key, keyholder: holder.name };
@@ -103,7 +107,7 @@ export function keyResolver(c: Ceremony, extra: readonly (Root | null)[] = [], b
       const byId = c.keyholders.find((p) => p.keyid === who);
       if (byId !== undefined) return { keyid: byId.keyid, key: byId.key, keyholder: byId.name };
       for (const root of [trustedRoot(c), ...extra]) {
-        const key: TufKey | undefined = root === null ? undefined : Object.hasOwn(root.keys, who) ? root.keys[who] : undefined;
+        const key: TufKey | undefined = root === null || root === undefined ? undefined : Object.hasOwn(root.keys, who) ? root.keys[who] : undefined;
         if (key !== undefined) return { keyid: who, key };
       }
       throw new InputError(`key ID ${who} is neither a registered keyholder's key nor a key of the published root or the draft`, { field: 'WHO' });

@@ -28,18 +28,16 @@ import {
   type RootDraftCheck,
 } from '../../ceremony/root-draft.js';
 import { InputError } from '../../errors.js';
-import { canonicalBytes } from '../../metadata/canonical.js';
-import type { Metadata, Root, Signature } from '../../metadata/model.js';
+import type { Metadata, Root } from '../../metadata/model.js';
 import { readDraft, writeDraft, type Artifact } from '../../store/drafts.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, audit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { carrySignatures, refuseExistingDraft, refuseNewErrors, saveEdit, signaturesLine, signedSha256, type FieldedCheck } from './drafts.js';
 
 const fieldOf = (msg: string): string => msg.slice(0, msg.indexOf(':'));
 
-function sameSigned(a: Root, b: Root): boolean {
-  return Buffer.from(canonicalBytes(a)).equals(Buffer.from(canonicalBytes(b)));
-}
+const fielded = (check: RootDraftCheck): FieldedCheck => ({ errors: check.errors, fields: check.errors.map(fieldOf) });
 
 /** The lines and JSON shared by every root command's report. */
 function report(
@@ -52,11 +50,7 @@ function report(
   const diff = rootDiff(trustedRoot(c), draft, names);
   const lines = [
     `${extra.action}: root version ${String(draft.version)} in ${extra.written.path}`,
-    ...(extra.discarded > 0
-      ? [`the signed content changed: ${String(extra.discarded)} signature${extra.discarded === 1 ? '' : 's'} collected so far discarded (the signature files stay in signatures/)`]
-      : extra.kept > 0
-        ? [`${String(extra.kept)} signature${extra.kept === 1 ? '' : 's'} kept (the signed content did not change)`]
-        : []),
+    ...signaturesLine(extra.discarded, extra.kept),
     ...renderRootDiff(diff),
     ...check.warnings.map((w) => `warning: ${w}`),
     ...(check.errors.length > 0 ? ['to do before a signing request can be made:', ...check.errors.map((e) => `  - ${e}`)] : ['the draft is ready for signing requests (tuf-ceremony request root)']),
@@ -94,13 +88,7 @@ export async function runRootDraft(opts: RootDraftOptions, global: GlobalOptions
   const nowMs = io.now();
   const published = trustedRoot(c);
   const existing = readDraft(c.ws, 'root');
-  if (existing !== null && opts.replace !== true) {
-    const n = existing.md.signatures.filter((s) => s.sig !== '').length;
-    throw new InputError(
-      `a root draft already exists (version ${String(existing.md.signed.version)}, ${String(n)} signature${n === 1 ? '' : 's'} collected)`,
-      { file: existing.file, hint: 'edit it with the root commands, or start over with `root draft --replace` (discards its signatures)' }
-    );
-  }
+  refuseExistingDraft(existing, 'root', opts.replace);
   const defaults = { expiresDays: c.ws.settings.defaults.root_expires_days };
   const read: Artifact[] = [];
   let draft: Root;
@@ -120,13 +108,7 @@ export async function runRootDraft(opts: RootDraftOptions, global: GlobalOptions
       field: fieldOf(check.errors[0] ?? ''),
     });
   }
-  let kept: Signature[] = [];
-  let discarded = 0;
-  if (existing !== null) {
-    const sigs = existing.md.signatures.filter((s) => s.sig !== '');
-    if (sameSigned(existing.md.signed, draft)) kept = [...existing.md.signatures];
-    else discarded = sigs.length;
-  }
+  const { kept, discarded } = carrySignatures(existing, draft);
   const md: Metadata<Root> = { signed: draft, signatures: kept };
   const written = await writeDraft(c.ws, 'root', md);
   const auditHead = await audit(c, 'root draft', read, [written], {
@@ -134,14 +116,10 @@ export async function runRootDraft(opts: RootDraftOptions, global: GlobalOptions
     plan: opts.plan ?? null,
     replaced: existing !== null,
     discarded_signatures: discarded,
-    signed_sha256: sha256OfSigned(draft),
+    signed_sha256: signedSha256(draft),
   });
   report(c, draft, check, { action: existing === null ? 'new draft' : 'draft replaced', discarded, kept: kept.length, auditHead, written });
   return 0;
-}
-
-function sha256OfSigned(signed: Root): string {
-  return artifact('', canonicalBytes(signed)).sha256;
 }
 
 /** Applies one edit to the root draft under the rules at the top of this file. */
@@ -156,27 +134,11 @@ async function editRoot(global: GlobalOptions, io: Io, command: string, details:
   const before = checkRootDraft(current.md.signed, published, nowMs);
   const next = edit(current.md.signed, c, nowMs);
   const check = checkRootDraft(next, published, nowMs);
-  const hadField = new Set(before.errors.map(fieldOf));
-  const introduced = check.errors.filter((e) => !hadField.has(fieldOf(e)));
-  if (introduced.length > 0) {
-    throw new InputError(`${command}: refused, the draft would not be publishable:\n  - ${introduced.join('\n  - ')}`, {
-      field: fieldOf(introduced[0] ?? ''),
-      ...(/threshold/.test(introduced[0] ?? '') ? { hint: 'change the threshold and the keys in an order that keeps the threshold reachable' } : {}),
-    });
-  }
-  const changed = !sameSigned(current.md.signed, next);
-  const sigs = current.md.signatures.filter((s) => s.sig !== '');
-  const md: Metadata<Root> = { signed: next, signatures: changed ? [] : current.md.signatures };
-  const written = changed ? await writeDraft(c.ws, 'root', md) : { path: current.file, sha256: artifact('', current.bytes).sha256 };
-  const auditHead = changed
-    ? await audit(c, command, [artifact(current.file, current.bytes)], [written], {
-        ...details,
-        version: next.version,
-        discarded_signatures: sigs.length,
-        signed_sha256: sha256OfSigned(next),
-      })
-    : '(unchanged: nothing recorded)';
-  report(c, next, check, { action: changed ? 'draft changed' : 'draft unchanged', discarded: changed ? sigs.length : 0, kept: changed ? 0 : sigs.length, auditHead, written });
+  refuseNewErrors(command, fielded(before), fielded(check), (e) =>
+    /threshold/.test(e) ? 'change the threshold and the keys in an order that keeps the threshold reachable' : undefined
+  );
+  const saved = await saveEdit(c, 'root', current, next, command, details);
+  report(c, next, check, { action: saved.changed ? 'draft changed' : 'draft unchanged', discarded: saved.discarded, kept: saved.kept, auditHead: saved.auditHead, written: saved.written });
   return 0;
 }
 
