@@ -79,6 +79,40 @@ function findNull(v: unknown, path: (string | number)[]): (string | number)[] | 
   return undefined;
 }
 
+const ASTRAL = /[\u{10000}-\u{10FFFF}]/u;
+const HIGH_BMP = /[\uE000-\uFFFF]/;
+
+/**
+ * The first object whose keys mix a supplementary-plane character with one
+ * in U+E000–U+FFFF: the only keys that tuf-js (UTF-16 code-unit order) sorts
+ * differently from securesystemslib and go (code-point order), so a
+ * signature over them verifies in some clients and not others.
+ */
+function findOrderConflict(v: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = findOrderConflict(v[i], [...path, i]);
+      if (p) return p;
+    }
+  } else if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v);
+    let astral = false;
+    let high = false;
+    for (const k of keys) {
+      // Fast path: ASCII keys (nearly all) can be in neither set.
+      if (/^[\x00-\x7f]*$/.test(k)) continue;
+      astral ||= ASTRAL.test(k);
+      high ||= HIGH_BMP.test(k);
+    }
+    if (astral && high) return path;
+    for (const [k, x] of Object.entries(v)) {
+      const p = findOrderConflict(x, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Checks that parsed metadata is inside the minimal safe profile.
  * @throws InputError naming the file and the first field outside it
@@ -91,6 +125,10 @@ export function checkProfile(md: ParsedMetadata): void {
   const s = md.signed;
   const nul = findNull(s, ['signed']);
   if (nul) fail(nul, 'null values are not written');
+  const mix = findOrderConflict(s, ['signed']);
+  if (mix) {
+    fail(mix, 'its keys mix characters beyond U+FFFF with U+E000–U+FFFF, which tuf-js sorts differently from python-tuf and go-tuf (their canonical JSON, and so their signatures, would differ)');
+  }
   const keyMaps: [string | number, ...(string | number)[]][] = [];
   if (s._type === 'root') {
     const root = s;
