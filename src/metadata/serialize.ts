@@ -80,6 +80,11 @@ function findNull(v: unknown, path: (string | number)[]): (string | number)[] | 
 }
 
 const ASTRAL = /[\u{10000}-\u{10FFFF}]/u;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 const HIGH_BMP = /[\uE000-\uFFFF]/;
 
 /**
@@ -100,7 +105,7 @@ function findOrderConflict(v: unknown, path: (string | number)[]): (string | num
     let high = false;
     for (const k of keys) {
       // Fast path: ASCII keys (nearly all) can be in neither set.
-      if (/^[\x00-\x7f]*$/.test(k)) continue;
+      if (isAscii(k)) continue;
       astral ||= ASTRAL.test(k);
       high ||= HIGH_BMP.test(k);
     }

@@ -60,7 +60,7 @@ const targetsArb: fc.Arbitrary<Targets> = fc.record({
   };
   if (extra !== undefined) t['x-extra'] = extra;
   return t as unknown as Targets;
-});
+}).filter((t) => !hasOrderConflict(t)); // outside the profile: the serializer refuses it (serialize.test.ts)
 
 /** Keys where UTF-16 order and code-point order disagree: a supplementary-plane character and one in U+E000–U+FFFF. */
 function hasOrderConflict(v: unknown): boolean {
@@ -71,7 +71,6 @@ function hasOrderConflict(v: unknown): boolean {
   const high = keys.some((k) => /[\uE000-\uFFFF]/.test(k));
   return (astral && high) || Object.values(v).some(hasOrderConflict);
 }
-let conflicts = 0;
 
 /** The same object with every object's keys inserted in reverse order. */
 function reinsert(v: unknown): unknown {
@@ -107,7 +106,6 @@ describe(`properties (${String(RUNS)} runs each)`, () => {
         // tuf-js sorts keys by UTF-16 code units, securesystemslib and go by code points (tuf-crib §canonical JSON):
         // they agree unless keys mix supplementary-plane characters with U+E000–U+FFFF.
         if (!hasOrderConflict(v)) assert.equal(ours, Buffer.from(tufjsCanonicalize(v as never)).toString('utf8'));
-        else conflicts++;
       }),
       fcParams<[unknown]>(RUNS)
     );
