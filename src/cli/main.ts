@@ -10,8 +10,9 @@ import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
+import { VERSION } from '../version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -426,6 +427,19 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       const { runTokens } = await import('./commands/tokens.js');
       const { loadNodeHidEnumerator } = await import('../devices/node-hid.js');
       setResult(await runTokens(globals(program, io), io, () => loadNodeHidEnumerator()));
+    });
+  program
+    .command('self-check')
+    .description(
+      'print the version and the SHA-256 of the code that is running (the single file, or the package\'s own files); ' +
+        'with --sums, compare it with the release\'s SHA256SUMS'
+    )
+    .option('--sums <FILE>', "the release's SHA256SUMS: its line for tuf-ceremony.mjs (single file) or package-files.sha256 (package)")
+    .addHelpText('after', '\nA witness runs it before a ceremony: see docs/release.md.\n' + EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: { sums?: string }) => {
+      const { runSelfCheck } = await import('./commands/self-check.js');
+      setResult(await runSelfCheck(opts, globals(program, io), io));
     });
   return program;
 }

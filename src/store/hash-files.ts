@@ -72,6 +72,7 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
   const total = sizes.reduce((a, b) => a + b, 0);
   let done = 0;
   const out: HashedFile[] = [];
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
   for (const input of inputs) {
     const sha256 = createHash('sha256');
     const sha512 = createHash('sha512');
@@ -84,12 +85,16 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
         // The path may have been replaced since it was examined.
         if (!st.isFile()) throw notAFile(input, st);
         expected = st.size;
-        for await (const chunk of fh.createReadStream({ highWaterMark: HASH_CHUNK_BYTES, autoClose: false })) {
-          const b = chunk as Buffer;
+        // One buffer, read into again and again: memory stays at one chunk
+        // whenever the garbage collector runs (a stream allocates a chunk per read).
+        for (;;) {
+          const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          const b = buffer.subarray(0, bytesRead);
           sha256.update(b);
           sha512.update(b);
-          length += b.length;
-          done += b.length;
+          length += bytesRead;
+          done += bytesRead;
           onProgress?.(done, Math.max(total, done));
         }
       } finally {
