@@ -72,6 +72,7 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
   const total = sizes.reduce((a, b) => a + b, 0);
   let done = 0;
   const out: HashedFile[] = [];
+  const buf = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
   for (const input of inputs) {
     const sha256 = createHash('sha256');
     const sha512 = createHash('sha512');
@@ -84,8 +85,12 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
         // The path may have been replaced since it was examined.
         if (!st.isFile()) throw notAFile(input, st);
         expected = st.size;
-        for await (const chunk of fh.createReadStream({ highWaterMark: HASH_CHUNK_BYTES, autoClose: false })) {
-          const b = chunk as Buffer;
+        // One buffer, reused: memory stays at one chunk whatever the file size
+        // (a read stream allocates a chunk per read, freed only when the GC runs).
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) break;
+          const b = buf.subarray(0, bytesRead);
           sha256.update(b);
           sha512.update(b);
           length += b.length;
