@@ -8,6 +8,7 @@ import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
+import type { DrillCommandOptions } from './commands/drill.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
@@ -356,6 +357,23 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       const g = globals(program, io);
       const { runAuditShow } = await import('./commands/audit.js');
       setResult(runAuditShow(g.dir ?? '.', g, io));
+    });
+
+  program
+    .command('drill')
+    .description(
+      'rehearse a whole ceremony with throwaway software keys: keyholders in their own directories, requests and signatures carried as files, ' +
+        'a complete repository published, served on 127.0.0.1, and a TUF client (tuf-js) updated from the previous root to the new one, downloading a target'
+    )
+    .addOption(new Option('--scenario <S>', 'bootstrap, rotate (replace a keyholder), compromise (root draft --revoke), expiry (routine re-signing) or pep458 (16,384 hash bins)').default('rotate'))
+    .option('--keyholders <N>', 'how many root keyholders, 1 to 50 (default: 3)')
+    .option('--threshold <T>', 'the root threshold, 1 to N (default: 2, or 1 with one keyholder)')
+    .option('--out <DIR>', 'keep everything in DIR (new or empty): workspace/, keyholders/, metadata/ (the repository), targets/, client/; default: a temporary directory, removed at the end')
+    .addHelpText('after', '\nExit 0 only when the client accepted the result; 1 when it (or a ceremony step) refused, saying why.\n' + EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: DrillCommandOptions) => {
+      const { runDrill } = await import('./commands/drill.js');
+      setResult(await runDrill(opts, globals(program, io), io, main));
     });
 
   const key = program.command('key').description('keyholder keys: generate, export from a token, show');
