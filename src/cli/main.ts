@@ -247,6 +247,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .requiredOption('--bit-length <B>', 'from 1 to 32: 2^B bins')
     .requiredOption('--key <WHO...>', `the bins' keys: ${WHO}`)
     .requiredOption('--threshold <T>', 'how many of those keys must sign each bin')
+    .option('--as-roles', 'list each bin as a delegated role with its hash prefixes (PEP 458\'s original layout; bit length up to 16), so targets may also delegate to other roles')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action(async (opts: TargetsDelegateBinsOptions) => {
