@@ -23,7 +23,7 @@ import { formatPath, type JsonValue } from '../metadata/json.js';
 import { TOP_LEVEL_ROLES, type Root, type TopLevelRole } from '../metadata/model.js';
 import { Guard } from '../metadata/parse.js';
 import { checkKeyholderName } from '../metadata/public-key-file.js';
-import { hasControl, readStructuredFile, type StructuredFileLimits } from './yaml.js';
+import { hasControl, readStructuredFile, structuredLimits } from './yaml.js';
 import {
   newRootDraft,
   parseWhen,
@@ -37,15 +37,8 @@ import {
 
 /** Largest plan file read: 1 MiB. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
-/** How deeply a plan may nest, and the other bounds of the shared reader (yaml.ts). */
-const PLAN_LIMITS: StructuredFileLimits = {
-  noun: 'plan',
-  maxBytes: MAX_PLAN_BYTES,
-  // A plan nests 4 levels; anything much deeper is not a plan.
-  maxDepth: 16,
-  maxFlowOpenings: 256,
-  maxIndent: 64,
-};
+/** A plan nests 4 levels; anything much deeper is not a plan (the shared reader's bounds). */
+const PLAN_LIMITS = structuredLimits('plan', MAX_PLAN_BYTES);
 
 export const PLAN_FIELDS = ['expires', 'consistent_snapshot', 'roles'] as const;
 export const PLAN_ROLE_FIELDS = ['threshold', 'keyholders', 'keys'] as const;

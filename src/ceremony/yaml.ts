@@ -44,6 +44,14 @@ export interface StructuredFileLimits {
   readonly maxIndent: number;
 }
 
+/**
+ * The limits of a file of `noun` up to `maxBytes`: 16 levels of nesting,
+ * 256 `[`/`{` and 64 columns of indentation unless `more` says otherwise.
+ */
+export function structuredLimits(noun: string, maxBytes: number, more: Partial<StructuredFileLimits> = {}): StructuredFileLimits {
+  return { noun, maxBytes, maxDepth: 16, maxFlowOpenings: 256, maxIndent: 64, ...more };
+}
+
 const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.2',
   schema: 'core',
