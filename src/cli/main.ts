@@ -8,6 +8,7 @@ import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
+import type { RunOptions } from './commands/run.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 
@@ -333,6 +334,28 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .action(async (role: string) => {
       const { runPublish } = await import('./commands/ceremony.js');
       setResult(await runPublish(role, globals(program, io), io));
+    });
+
+  program
+    .command('run')
+    .description(
+      'a guided ceremony from a template: read-aloud text, checklists, the commands run for you, signatures, witness attestations, ' +
+        'a device inventory; every step, exception and attestation audited; an interrupted run resumes at the step where it stopped'
+    )
+    .argument('[TEMPLATE]', 'a shipped template (see --list), or a template file (YAML or JSON)')
+    .option('--answers <FILE>', 'the answers to every prompt, by step ID (YAML or JSON, docs/templates.md): a scripted run records the same audit log')
+    .option('--list', 'list the shipped templates')
+    .option('--check', 'check the template and stop: nothing is run or written')
+    .option('--abandon', "end this template's unfinished run (recorded) instead of resuming it")
+    .addHelpText(
+      'after',
+      '\nThe run works in the workspace (--dir): its state is runs/RUN-ID.json, its record the audit log.\n' + EXIT_CODES_HELP
+    )
+    .exitOverride()
+    .action(async (template: string | undefined, opts: RunOptions) => {
+      const g = globals(program, io);
+      const { runRun } = await import('./commands/run.js');
+      setResult(await runRun(template, opts, g, io, prompter(g, io), { main, version: VERSION }));
     });
 
   const audit = program.command('audit').description('the hash-chained audit log of the workspace (audit/log.jsonl)');
