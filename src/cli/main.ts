@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { RunOptions } from './commands/run.js';
 import type { SignOptions } from './commands/sign.js';
@@ -349,7 +350,9 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--abandon', "end this template's unfinished run (recorded) instead of resuming it")
     .addHelpText(
       'after',
-      '\nThe run works in the workspace (--dir): its state is runs/RUN-ID.json, its record the audit log.\n' + EXIT_CODES_HELP
+      '\nThe run works in the workspace (--dir): its state is runs/RUN-ID.json, its record the audit log. ' +
+        'Export the transcript with `tuf-ceremony audit export --format html`.\n' +
+        EXIT_CODES_HELP
     )
     .exitOverride()
     .action(async (template: string | undefined, opts: RunOptions) => {
@@ -379,6 +382,23 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       const g = globals(program, io);
       const { runAuditShow } = await import('./commands/audit.js');
       setResult(runAuditShow(g.dir ?? '.', g, io));
+    });
+
+  audit
+    .command('export')
+    .description(
+      'print a transcript of the last guided ceremony (or --run ID; the whole log when it holds none): participants, every step with its time and result, ' +
+        'exceptions, attestations, signatures, every artifact hash, the final audit head, and a sign-off table for handwritten initials'
+    )
+    .addOption(new Option('--format <FORMAT>', 'md (Markdown) or html (self-contained, prints on A4)').choices(['md', 'html']).makeOptionMandatory())
+    .option('--out <FILE>', 'write it to FILE (atomically) instead of stdout')
+    .option('--run <ID>', 'the run to transcribe (default: the last run in the log)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: AuditExportOptions) => {
+      const g = globals(program, io);
+      const { runAuditExport } = await import('./commands/audit.js');
+      setResult(await runAuditExport(opts, g.dir ?? '.', g, io));
     });
 
   const key = program.command('key').description('keyholder keys: generate, export from a token, show');

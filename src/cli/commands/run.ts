@@ -1005,7 +1005,8 @@ export async function runRun(templateArg: string | undefined, opts: RunOptions, 
   else {
     io.stdout(
       `\nceremony finished: ${String(count('passed'))} steps passed, ${String(count('exception'))} with exceptions, ${String(count('skipped'))} skipped\n` +
-        `audit head, to write on the sign-off sheet:\n  ${ctx.head}\n  ${readableHead(ctx.head)}\n`
+        `audit head, to write on the sign-off sheet:\n  ${ctx.head}\n  ${readableHead(ctx.head)}\n` +
+        `transcript: tuf-ceremony audit export --run ${ctx.state.run} --format html --out ${ctx.state.run}.html\n`
     );
   }
   return 0;
