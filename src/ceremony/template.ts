@@ -15,7 +15,6 @@
  * reader refuses are errors naming the file and the field. Pure: bytes in.
  */
 import { createHash } from 'node:crypto';
-import { fieldError } from '../errors.js';
 import { formatPath, type JsonObject, type JsonValue } from '../metadata/json.js';
 import { Guard } from '../metadata/parse.js';
 import { KEYHOLDER_NAME } from '../metadata/public-key-file.js';
@@ -730,9 +729,4 @@ export function signaturesNeeded(s: Extract<Step, { kind: 'sign' }>, vars: Varia
   if (typeof s.min === 'number') return s.min;
   const v = lookup(vars, s.min);
   return typeof v.value === 'number' ? v.value : signers;
-}
-
-/** The error for a template field found wrong after parsing (at the run's start). */
-export function templateFieldError(file: string, path: Path, problem: string): ReturnType<typeof fieldError> {
-  return fieldError(file, formatPath(path), problem);
 }

@@ -17,7 +17,7 @@
  * not Node itself, not templates (each run records its template's hash).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError } from '../errors.js';
@@ -111,13 +111,4 @@ export function packageRoot(): string | null {
     dir = dirname(dir);
   }
   return null;
-}
-
-/** True when `path` is a regular file (not a link to one). */
-export function isPlainFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

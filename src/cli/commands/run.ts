@@ -9,7 +9,7 @@
  * the tool's version and SHA-256. The state (`runs/RUN-ID.json`) is written
  * after every step, so `run` again resumes where the run stopped.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseEntries } from '../../audit/entry.js';
 import { appendAuditEntry, readAuditLog } from '../../audit/log.js';
@@ -27,6 +27,7 @@ import {
 } from '../../ceremony/run-state.js';
 import { parseSignatureFile, MAX_SIGNATURE_FILE_BYTES } from '../../ceremony/signature-file.js';
 import { hasControl } from '../../ceremony/yaml.js';
+import { redact } from '../../crypto/pkcs11-uri.js';
 import {
   checkValue,
   compareVersions,
@@ -266,7 +267,9 @@ async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise
       else ctx.say(t);
     },
   };
-  ctx.say(`  $ tuf-ceremony ${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}\n`);
+  // A pkcs11: URI typed as a key could carry a PIN, which is refused later but must never be shown.
+  const shown = argv.map((a) => redact(a)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)));
+  ctx.say(`  $ tuf-ceremony ${shown.join(' ')}\n`);
   const code = await ctx.tools.main(args, io);
   return { code, stdout: out };
 }
@@ -345,15 +348,12 @@ async function command(ctx: Ctx, step: Extract<Step, { kind: 'command' }>): Prom
   return { passed: failure === undefined, ...(failure === undefined ? {} : { failure }), observed: { argv, exit: r.code, expected_exit: step.expect.exit, json: checks } };
 }
 
+/** A signature file name not taken yet (a retried signer gets -2, -3…: `sign` never replaces a file). */
 function sigOut(ctx: Ctx, step: Step, name: string): string {
   const base = `${runDirRel(ctx.state.run)}/${step.id}.${name}`;
   for (let i = 1; ; i++) {
     const rel = `${base}${i > 1 ? `-${String(i)}` : ''}.sig.json`;
-    try {
-      readBoundedFile(join(ctx.ws.dir, rel), 1);
-    } catch (e) {
-      if (e instanceof InputError && e.message.endsWith('no such file')) return rel;
-    }
+    if (!existsSync(join(ctx.ws.dir, rel))) return rel;
   }
 }
 
@@ -609,14 +609,15 @@ async function participantsOf(ask: Asker, t: Template): Promise<RunParticipants>
   return { coordinator, witnesses, keyholders, threshold };
 }
 
-/** Checks that a file named in an answer exists (paths are resolved already). */
+/** Checks that a file named in an answer is there (paths are resolved already). */
 function checkFile(ask: Asker, abs: string, field: string): string {
+  let file = false;
   try {
-    readBoundedFile(abs, Number.MAX_SAFE_INTEGER);
-  } catch (e) {
-    if (e instanceof InputError) throw ask.error(field, e.message);
-    throw e;
+    file = statSync(abs).isFile();
+  } catch {
+    throw ask.error(field, `${abs}: no such file`);
   }
+  if (!file) throw ask.error(field, `${abs}: not a regular file`);
   return abs;
 }
 
@@ -746,18 +747,11 @@ function openRuns(ws: Workspace, templateId: string): RunState[] {
     .filter((r) => r.template.id === templateId && (r.status === 'running' || r.status === 'stopped'));
 }
 
+/** The run ID for a start time: with -2, -3… when a run started in the same second. */
 function freeRunId(ws: Workspace, templateId: string, started: string): string {
   for (let i = 1; ; i++) {
     const id = runId(templateId, started, i);
-    try {
-      readdirSync(join(ws.dir, runDirRel(id)));
-    } catch {
-      try {
-        readBoundedFile(join(ws.dir, stateRel(id)), 1);
-      } catch (e) {
-        if (e instanceof InputError && e.message.endsWith('no such file')) return id;
-      }
-    }
+    if (!existsSync(join(ws.dir, runDirRel(id))) && !existsSync(join(ws.dir, stateRel(id)))) return id;
   }
 }
 
