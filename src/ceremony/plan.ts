@@ -17,23 +17,13 @@
  * 1 MiB are all refused, with the file and the field path in the message.
  * Pure: bytes in; the command layer reads the file and resolves names.
  */
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  type DocumentOptions,
-  type ParseOptions,
-  type SchemaOptions,
-  type YAMLError,
-} from 'yaml';
 import { InputError } from '../errors.js';
 import { formatExpires } from '../metadata/expires.js';
-import { formatPath, parseJson, type JsonValue } from '../metadata/json.js';
+import { formatPath, type JsonValue } from '../metadata/json.js';
 import { TOP_LEVEL_ROLES, type Root, type TopLevelRole } from '../metadata/model.js';
 import { Guard } from '../metadata/parse.js';
 import { checkKeyholderName } from '../metadata/public-key-file.js';
+import { hasControl, readStructuredFile, structuredLimits } from './yaml.js';
 import {
   newRootDraft,
   parseWhen,
@@ -47,16 +37,8 @@ import {
 
 /** Largest plan file read: 1 MiB. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
-/** A plan nests 4 levels; anything much deeper is not a plan. */
-const MAX_DEPTH = 16;
-/**
- * Bounds checked on the raw text before the YAML parser runs, whose cost
- * grows with nesting: opening `[` / `{` anywhere in the file, and the
- * column where a line's content starts after indentation and block
- * indicators (`- `, `? `, `: `). Together they bound the nesting depth.
- */
-const MAX_FLOW_OPENINGS = 256;
-const MAX_INDENT = 64;
+/** A plan nests 4 levels; anything much deeper is not a plan (the shared reader's bounds). */
+const PLAN_LIMITS = structuredLimits('plan', MAX_PLAN_BYTES);
 
 export const PLAN_FIELDS = ['expires', 'consistent_snapshot', 'roles'] as const;
 export const PLAN_ROLE_FIELDS = ['threshold', 'keyholders', 'keys'] as const;
@@ -82,161 +64,7 @@ export interface Plan {
 
 type Path = readonly (string | number)[];
 
-// ## Reading YAML
-
-const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
-  version: '1.2',
-  schema: 'core',
-  customTags: [],
-  resolveKnownTags: false,
-  merge: false,
-  // Duplicate keys are refused by toJson with their field path: the library's
-  // own check compares each key with all earlier ones (quadratic).
-  uniqueKeys: false,
-  strict: true,
-  stringKeys: true,
-  intAsBigInt: false,
-  // Pretty errors cut code frames with regular expressions that can exhaust
-  // memory on hostile input; positions are computed here instead.
-  prettyErrors: false,
-};
-
-function lineColumn(text: string, pos: number): string {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return `line ${String(line)} column ${String(pos - lineStart + 1)}`;
-}
-
-/** Refuses text whose nesting could make the YAML parser slow (see MAX_FLOW_OPENINGS). */
-function checkNesting(text: string, file: string): void {
-  let openings = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5b || c === 0x7b) openings++;
-  }
-  if (openings > MAX_FLOW_OPENINGS) {
-    throw new InputError(`${file}: more than ${String(MAX_FLOW_OPENINGS)} [ and { in one plan; a plan is not nested that deeply`, {
-      file,
-    });
-  }
-  let lineStart = 0;
-  while (lineStart < text.length) {
-    let i = lineStart;
-    let indicators = false;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09) i++;
-      else if (c === 0x2d || c === 0x3f || c === 0x3a) {
-        // '-', '?', ':' may each open a nested block collection
-        indicators = true;
-        i++;
-      } else break;
-    }
-    const blank = !indicators && (i === text.length || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d);
-    if (!blank && i - lineStart > MAX_INDENT) {
-      throw new InputError(
-        `${file}: ${lineColumn(text, i)}: indented or nested more than ${String(MAX_INDENT)} columns; a plan is not nested that deeply`,
-        { file }
-      );
-    }
-    const nl = text.indexOf('\n', lineStart);
-    lineStart = nl === -1 ? text.length : nl + 1;
-  }
-}
-
-function yamlError(file: string, text: string, e: YAMLError): InputError {
-  const what =
-    e.code === 'DUPLICATE_KEY'
-      ? 'duplicate key'
-      : e.code === 'NON_STRING_KEY'
-        ? 'keys must be plain strings'
-        : e.message.split('\n')[0] ?? e.message;
-  return new InputError(`${file}: not a valid plan at ${lineColumn(text, e.pos[0])}: ${what}`, { file, cause: e });
-}
-
-/**
- * Converts the YAML tree to plain JSON values, refusing what a plan never
- * needs. `path` is one shared stack (pushed and popped as the walk goes),
- * copied only for a message.
- */
-function toJson(g: Guard, node: unknown, path: (string | number)[]): JsonValue {
-  const fail = (problem: string): never => g.fail([...path], problem);
-  if (path.length > MAX_DEPTH) fail('nested too deeply');
-  if (node === null || node === undefined) return null;
-  if (isAlias(node)) fail(`YAML aliases (*${node.source}) are not allowed in a plan`);
-  const n = node as { anchor?: string; tag?: string };
-  if (n.anchor !== undefined) fail(`YAML anchors (&${n.anchor}) are not allowed in a plan`);
-  if (n.tag !== undefined) fail(`YAML tags (${n.tag}) are not allowed in a plan`);
-  if (isMap(node)) {
-    const entries: [string, JsonValue][] = [];
-    const seen = new Set<string>();
-    for (const pair of node.items) {
-      const k = pair.key;
-      if (!isScalar(k) || typeof k.value !== 'string') return fail('keys must be plain strings');
-      const kn = k as { anchor?: string; tag?: string };
-      path.push(k.value);
-      if (kn.anchor !== undefined || kn.tag !== undefined) fail('keys must be plain strings');
-      if (seen.has(k.value)) fail('duplicate key');
-      seen.add(k.value);
-      entries.push([k.value, toJson(g, pair.value, path)]);
-      path.pop();
-    }
-    return Object.fromEntries(entries);
-  }
-  if (isSeq(node)) {
-    return node.items.map((item, i) => {
-      path.push(i);
-      const v = toJson(g, item, path);
-      path.pop();
-      return v;
-    });
-  }
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-    if (typeof v === 'number') {
-      const text = node.source ?? '';
-      if (!/^-?(?:0|[1-9][0-9]*)$/.test(text) || !Number.isSafeInteger(v)) {
-        fail(`${text} is not a whole number (floats, exponents, hex and octal are not allowed)`);
-      }
-      return v;
-    }
-  }
-  return fail('unsupported YAML value');
-}
-
-function parseYaml(text: string, file: string): JsonValue {
-  checkNesting(text, file);
-  const docs = parseAllDocuments(text, YAML_OPTIONS);
-  if ('empty' in docs || docs.length === 0) throw new InputError(`${file}: the plan is empty`, { file });
-  if (docs.length > 1) throw new InputError(`${file}: holds ${String(docs.length)} YAML documents; a plan is one`, { file });
-  const doc = docs[0] as (typeof docs)[number];
-  const g = new Guard(file);
-  // Duplicate keys are reported below with their field path.
-  const fatal = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY') ?? doc.warnings[0];
-  if (fatal !== undefined) throw yamlError(file, text, fatal);
-  if (doc.contents === null) throw new InputError(`${file}: the plan is empty`, { file });
-  const value = toJson(g, doc.contents, []);
-  // `---` alone, `~` or `null`: a document with nothing in it
-  if (value === null) throw new InputError(`${file}: the plan is empty`, { file });
-  const dup = doc.errors[0];
-  if (dup !== undefined) throw yamlError(file, text, dup);
-  return value;
-}
-
 // ## Reading a plan
-
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
 
 function planRole(g: Guard, v: JsonValue | undefined, path: Path): PlanRole {
   const o = g.object(v, path);
@@ -267,23 +95,7 @@ function planRole(g: Guard, v: JsonValue | undefined, path: Path): PlanRole {
  * @throws InputError (exit 2) naming the file and the field path
  */
 export function parsePlan(bytes: Uint8Array, file: string): Plan {
-  if (bytes.length > MAX_PLAN_BYTES) {
-    throw new InputError(`${file}: file is ${String(bytes.length)} bytes, more than the ${String(MAX_PLAN_BYTES)} a plan may have`, {
-      file,
-    });
-  }
-  const body = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
-  } catch (cause) {
-    throw new InputError(`${file}: not valid UTF-8`, { file, cause });
-  }
-  if (text.trim() === '') throw new InputError(`${file}: the plan is empty`, { file });
-  const value = /\.json$/i.test(file)
-    ? parseJson(body, file, { maxBytes: MAX_PLAN_BYTES, maxDepth: MAX_DEPTH })
-    : parseYaml(text, file);
-
+  const value = readStructuredFile(bytes, file, PLAN_LIMITS);
   const g = new Guard(file);
   const o = g.object(value, []);
   for (const k of Object.keys(o)) {

@@ -436,6 +436,71 @@ export function delegateBins(draft: Targets, spec: DelegateBinsSpec): { draft: T
   return { draft: change === 'unchanged' ? draft : next, change, succinctRoles };
 }
 
+/** `targets delegate-bins --roles` lists at most 2^16 bins: each is a role entry in targets.json. */
+export const MAX_ROLE_BIN_BIT_LENGTH = 16;
+
+/**
+ * The hash bins of a bit length as explicit `path_hash_prefixes`: bin i
+ * holds the targets whose SHA-256 starts with the top `bitLength` bits i
+ * (TAP 15's rule), written as the hex prefixes of ceil(bitLength / 4)
+ * digits that start with those bits. Bit length 14 (PEP 458): 16,384 bins
+ * of 4 four-digit prefixes each, `P-0000` … `P-3fff`.
+ */
+export function hashBinPrefixes(namePrefix: string, bitLength: number): { name: string; prefixes: string[] }[] {
+  const { count } = binRange({ bit_length: bitLength, name_prefix: namePrefix });
+  const width = (count - 1).toString(16).length;
+  const digits = Math.ceil(bitLength / 4);
+  const per = 2 ** (4 * digits - bitLength);
+  return Array.from({ length: count }, (_, i) => ({
+    name: `${namePrefix}-${i.toString(16).padStart(width, '0')}`,
+    prefixes: Array.from({ length: per }, (_x, j) => (i * per + j).toString(16).padStart(digits, '0')),
+  }));
+}
+
+/**
+ * Delegates every target path to 2^bit_length hash bins listed as roles
+ * (`delegations.roles`, each with the `path_hash_prefixes` of its bin,
+ * terminating, as TAP 15 treats bins): PEP 458's original layout. Unlike
+ * `succinct_roles` it can stand beside other delegated roles, such as a
+ * `backsigned` role searched before the bins. Bins already listed under
+ * the same prefix are replaced; other roles keep their places; new bins
+ * go last.
+ * @throws InputError naming the field: a bad prefix, a bit length above
+ *   {@link MAX_ROLE_BIN_BIT_LENGTH}, a bad key or threshold, a bin name
+ *   already used by another role, or a draft that delegates to succinct bins
+ */
+export function delegateBinRoles(draft: Targets, spec: DelegateBinsSpec): { draft: Targets; change: DelegationChange; bins: number; prefixesPerBin: number } {
+  const problem = namePrefixProblem(spec.namePrefix);
+  if (problem !== undefined) throw valueError({ field: 'name-prefix' }, `${quoted(spec.namePrefix)} ${problem}`);
+  const bits = parseBitLength(spec.bitLength);
+  if (bits > MAX_ROLE_BIN_BIT_LENGTH) {
+    throw valueError(
+      { field: 'bit-length' },
+      `${String(bits)}: bins listed as roles go up to bit length ${String(MAX_ROLE_BIN_BIT_LENGTH)} (${String(2 ** MAX_ROLE_BIN_BIT_LENGTH)} roles in targets.json); use succinct bins above that`
+    );
+  }
+  const d = draft.delegations;
+  if (d?.succinct_roles !== undefined) {
+    throw valueError(
+      { field: 'delegations' },
+      `the draft delegates to succinct hash bins (${d.succinct_roles.name_prefix}-…); delegations hold roles or succinct_roles, never both`
+    );
+  }
+  const k = delegationKeys(d?.keys ?? {}, spec.keys, spec.threshold);
+  const bins = hashBinPrefixes(spec.namePrefix, bits);
+  const binName = new RegExp(`^${spec.namePrefix.replace(/[.]/g, '\\.')}-[0-9a-f]+$`);
+  // Bins listed earlier: hash-prefix roles named like bins. A path role of such a name is not one.
+  const kept = (d?.roles ?? []).filter((r) => !(binName.test(r.name) && r.path_hash_prefixes !== undefined));
+  const names = new Set(kept.map((r) => r.name));
+  for (const b of bins) if (names.has(b.name)) throw valueError({ field: 'name-prefix' }, `bin ${b.name} would take the name of a role already delegated`);
+  const roles: DelegatedRole[] = bins.map((b) => ({ name: b.name, keyids: k.keyids, threshold: k.threshold, terminating: true, path_hash_prefixes: b.prefixes }));
+  const delegations = dropReleasedKeys(d, { ...without(d, ['keys', 'roles', 'succinct_roles']), keys: k.keys, roles: [...kept, ...roles] });
+  const next = { ...draft, delegations };
+  const had = (d?.roles ?? []).length !== kept.length;
+  const change: DelegationChange = !had ? 'added' : sameJson(draft, next) ? 'unchanged' : 'updated';
+  return { draft: change === 'unchanged' ? draft : next, change, bins: bins.length, prefixesPerBin: bins[0]?.prefixes.length ?? 0 };
+}
+
 /** Same signed content: equal canonical JSON (drafts hold integers only). */
 function sameJson(a: unknown, b: unknown): boolean {
   return canonicalize(a) === canonicalize(b);

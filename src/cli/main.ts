@@ -7,8 +7,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { DrillCommandOptions } from './commands/drill.js';
+import type { RunOptions } from './commands/run.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
@@ -249,6 +251,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .requiredOption('--bit-length <B>', 'from 1 to 32: 2^B bins')
     .requiredOption('--key <WHO...>', `the bins' keys: ${WHO}`)
     .requiredOption('--threshold <T>', 'how many of those keys must sign each bin')
+    .option('--as-roles', 'list each bin as a delegated role with its hash prefixes (PEP 458\'s original layout; bit length up to 16), so targets may also delegate to other roles')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action(async (opts: TargetsDelegateBinsOptions) => {
@@ -336,6 +339,30 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       setResult(await runPublish(role, globals(program, io), io));
     });
 
+  program
+    .command('run')
+    .description(
+      'a guided ceremony from a template: read-aloud text, checklists, the commands run for you, signatures, witness attestations, ' +
+        'a device inventory; every step, exception and attestation audited; an interrupted run resumes at the step where it stopped'
+    )
+    .argument('[TEMPLATE]', 'a shipped template (see --list), or a template file (YAML or JSON)')
+    .option('--answers <FILE>', 'the answers to every prompt, by step ID (YAML or JSON, docs/templates.md): a scripted run records the same audit log')
+    .option('--list', 'list the shipped templates')
+    .option('--check', 'check the template and stop: nothing is run or written')
+    .option('--abandon', "end this template's unfinished run (recorded) instead of resuming it")
+    .addHelpText(
+      'after',
+      '\nThe run works in the workspace (--dir): its state is runs/RUN-ID.json, its record the audit log. ' +
+        'Export the transcript with `tuf-ceremony audit export --format html`.\n' +
+        EXIT_CODES_HELP
+    )
+    .exitOverride()
+    .action(async (template: string | undefined, opts: RunOptions) => {
+      const g = globals(program, io);
+      const { runRun } = await import('./commands/run.js');
+      setResult(await runRun(template, opts, g, io, prompter(g, io), { main, version: VERSION }));
+    });
+
   const audit = program.command('audit').description('the hash-chained audit log of the workspace (audit/log.jsonl)');
   audit
     .command('verify')
@@ -357,6 +384,23 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       const g = globals(program, io);
       const { runAuditShow } = await import('./commands/audit.js');
       setResult(runAuditShow(g.dir ?? '.', g, io));
+    });
+
+  audit
+    .command('export')
+    .description(
+      'print a transcript of the last guided ceremony (or --run ID; the whole log when it holds none): participants, every step with its time and result, ' +
+        'exceptions, attestations, signatures, every artifact hash, the final audit head, and a sign-off table for handwritten initials'
+    )
+    .addOption(new Option('--format <FORMAT>', 'md (Markdown) or html (self-contained, prints on A4)').choices(['md', 'html']).makeOptionMandatory())
+    .option('--out <FILE>', 'write it to FILE (atomically) instead of stdout')
+    .option('--run <ID>', 'the run to transcribe (default: the last run in the log)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .action(async (opts: AuditExportOptions) => {
+      const g = globals(program, io);
+      const { runAuditExport } = await import('./commands/audit.js');
+      setResult(await runAuditExport(opts, g.dir ?? '.', g, io));
     });
 
   program

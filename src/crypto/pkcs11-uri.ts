@@ -65,8 +65,8 @@ function malformed(uri: string, attr: string, problem: string): InputError {
   });
 }
 
-/** The URI with any `pin-value` removed, so that error messages never echo a PIN. */
-function redact(uri: string): string {
+/** The URI with any `pin-value` removed, so that messages never echo a PIN. */
+export function redact(uri: string): string {
   return uri.replace(/(pin-value=)[^;&?#]*/gi, '$1<removed>');
 }
 

@@ -22,6 +22,7 @@
  * has been bundled into a single file (docs/release.md).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,4 +115,33 @@ export async function computeSelfHash(moduleUrl: string = import.meta.url): Prom
     return { version: VERSION, kind: 'package', sha256: sha256(text), path: root, sumsName: PACKAGE_MANIFEST_NAME, files };
   }
   return { version: VERSION, kind: 'single-file', sha256: sha256(await read(here)), path: here, sumsName: SINGLE_FILE_NAME };
+}
+
+let once: Promise<SelfHash> | undefined;
+
+/**
+ * {@link computeSelfHash} for this process, computed once: what `run`
+ * records in a ceremony's first audit entry and what `self-check` prints.
+ */
+export function selfHashOnce(): Promise<SelfHash> {
+  once ??= computeSelfHash();
+  return once;
+}
+
+/**
+ * The package's root directory (where package.json, ceremony-templates/ and
+ * docs/ are), or null when it cannot be found (a single file copied alone).
+ */
+export function packageRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name === 'tuf-ceremony' && statSync(join(dir, 'ceremony-templates')).isDirectory()) return dir;
+    } catch {
+      // not here: look one level up
+    }
+    dir = dirname(dir);
+  }
+  return null;
 }

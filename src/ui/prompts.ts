@@ -11,6 +11,11 @@ export interface Prompter {
   password(message: string): Promise<string>;
   /** Asks yes or no. */
   confirm(message: string, defaultAnswer: boolean): Promise<boolean>;
+  /**
+   * Asks for one line of text (a name, a reason, a file). `validate` returns
+   * true, or the problem to show before asking again.
+   */
+  input(message: string, validate?: (answer: string) => true | string): Promise<string>;
 }
 
 function cancelled(err: unknown): never {
@@ -31,6 +36,10 @@ export function terminalPrompter(): Prompter {
     async confirm(message, defaultAnswer) {
       const { confirm } = await import('@inquirer/prompts');
       return confirm({ message, default: defaultAnswer }, { output }).catch(cancelled);
+    },
+    async input(message, validate) {
+      const { input } = await import('@inquirer/prompts');
+      return input({ message, ...(validate === undefined ? {} : { validate }) }, { output }).catch(cancelled);
     },
   };
 }

@@ -99,6 +99,9 @@ export interface VerifyReport {
   readonly keyOwners: { readonly [keyid: string]: string };
 }
 
+/** Up to this many absent delegated roles are warned about one by one. */
+const MAX_ABSENT_LISTED = 10;
+
 const ROOT_FILE = /^(?:root_history\/)?([1-9]\d{0,15})\.root\.json$/;
 const DAY = 86_400_000;
 
@@ -471,16 +474,13 @@ class Run {
         });
         continue;
       }
+      const absent: { name: string; listed: boolean }[] = [];
       for (const role of d.roles ?? []) {
         if (visited.has(role.name)) continue;
         visited.add(role.name);
         const res = this.verifyDelegatedRole(role.name, delegatorName, role, d.keys);
         if (!res.present) {
-          this.warn(
-            'ROLE_NOT_PRESENT',
-            md.file,
-            `delegated role ${role.name} is not present${this.snapshotEntry(role.name) !== undefined ? ' although snapshot lists it' : ''}, so not verified`
-          );
+          absent.push({ name: role.name, listed: this.snapshotEntry(role.name) !== undefined });
           continue;
         }
         const dm = res.md as ParsedMetadata<Targets>;
@@ -497,7 +497,28 @@ class Run {
         });
         if (res.ok) queue.push([dm, role.name]);
       }
+      this.warnAbsent(md.file, absent, (d.roles ?? []).length);
     }
+  }
+
+  /**
+   * Delegated roles not present: one warning each, or one for them all when
+   * there are many (hash bins listed as roles: 16,384 in PEP 458).
+   */
+  warnAbsent(file: string, absent: readonly { name: string; listed: boolean }[], total: number): void {
+    if (absent.length <= MAX_ABSENT_LISTED) {
+      for (const a of absent) {
+        this.warn('ROLE_NOT_PRESENT', file, `delegated role ${a.name} is not present${a.listed ? ' although snapshot lists it' : ''}, so not verified`);
+      }
+      return;
+    }
+    const listed = absent.filter((a) => a.listed).length;
+    const names = `${absent.slice(0, 3).map((a) => a.name).join(', ')} … ${absent[absent.length - 1]?.name ?? ''}`;
+    this.warn(
+      'ROLE_NOT_PRESENT',
+      file,
+      `${String(absent.length)} of ${String(total)} delegated roles are not present (${names})${listed > 0 ? `, ${String(listed)} of them listed in snapshot` : ''}, so not verified`
+    );
   }
 
   run(): VerifyReport {

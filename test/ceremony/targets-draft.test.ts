@@ -7,7 +7,9 @@ import {
   binRange,
   checkTargetsDraft,
   delegate,
+  delegateBinRoles,
   delegateBins,
+  hashBinPrefixes,
   newTargetsDraft,
   parseBitLength,
   pathPatternProblem,
@@ -244,6 +246,53 @@ describe('delegateBins', () => {
     assertValueError(() => delegateBins(deepFreeze(fixtureTargets()), { namePrefix: 'bins', bitLength: 8, keys: [key(alice)], threshold: 1 }), 'delegations', /2 roles \(project, bin-0\)/);
     assertValueError(() => delegateBins(fresh(), { namePrefix: 'bins-', bitLength: 8, keys: [key(alice)], threshold: 1 }), 'name-prefix', /must not end with -/);
     assertValueError(() => delegateBins(fresh(), { namePrefix: 'bins', bitLength: 8, keys: [key(alice)], threshold: 2 }), 'threshold');
+  });
+});
+
+describe('delegateBinRoles (bins listed as roles, PEP 458 with a backsigned role)', () => {
+  test('bit length 14: 16,384 roles of 4 four-digit prefixes; every prefix in exactly one bin, the bin TAP 15 computes', () => {
+    const bins = hashBinPrefixes('bins', 14);
+    assert.equal(bins.length, 16_384);
+    assert.deepEqual(bins[0], { name: 'bins-0000', prefixes: ['0000', '0001', '0002', '0003'] });
+    assert.deepEqual(bins.at(-1), { name: 'bins-3fff', prefixes: ['fffc', 'fffd', 'fffe', 'ffff'] });
+    const all = bins.flatMap((b) => b.prefixes);
+    assert.equal(new Set(all).size, 65_536);
+    assert.deepEqual(bins.map((b) => b.name), binNames({ bit_length: 14, name_prefix: 'bins' }));
+    const byPrefix = new Map(bins.flatMap((b) => b.prefixes.map((p) => [p, b.name] as const)));
+    for (let i = 0; i < 500; i++) {
+      const path = `packages/${String(i)}/pkg-${String(i)}.tar.gz`;
+      const hex = createHash('sha256').update(path).digest('hex');
+      assert.equal(byPrefix.get(hex.slice(0, 4)), binForPath({ bit_length: 14, name_prefix: 'bins' }, path), path);
+    }
+    // Bit lengths that are whole hex digits give one prefix per bin; others several.
+    assert.deepEqual(hashBinPrefixes('b', 4).map((b) => b.prefixes), [...'0123456789abcdef'].map((c) => [c]));
+    assert.deepEqual(hashBinPrefixes('b', 1), [
+      { name: 'b-0', prefixes: ['0', '1', '2', '3', '4', '5', '6', '7'] },
+      { name: 'b-1', prefixes: ['8', '9', 'a', 'b', 'c', 'd', 'e', 'f'] },
+    ]);
+  });
+
+  test('next to a backsigned role searched first; re-delegating replaces the bins; succinct bins, bit length 17 and name clashes refused', () => {
+    const backsigned = delegate(fresh(), { name: 'backsigned', keys: [key(bob)], threshold: 1, hashPrefixes: [...'0123456789abcdef'] }).draft;
+    const r = delegateBinRoles(backsigned, { namePrefix: 'bins', bitLength: '14', keys: [key(carol)], threshold: '1' });
+    assert.deepEqual([r.change, r.bins, r.prefixesPerBin], ['added', 16_384, 4]);
+    const roles = r.draft.delegations?.roles ?? [];
+    assert.equal(roles.length, 16_385);
+    assert.deepEqual(roles[0], { name: 'backsigned', keyids: [bob.keyid], threshold: 1, terminating: false, path_hash_prefixes: [...'0123456789abcdef'] });
+    assert.deepEqual(roles[1], { name: 'bins-0000', keyids: [carol.keyid], threshold: 1, terminating: true, path_hash_prefixes: ['0000', '0001', '0002', '0003'] });
+    assert.deepEqual(checkTargetsDraft(r.draft, null, ROOT, NOW), { errors: [], issues: [], warnings: [] });
+    assert.equal(summarizeTargets(r.draft).roles.length, 16_385);
+    const again = delegateBinRoles(r.draft, { namePrefix: 'bins', bitLength: 14, keys: [key(carol)], threshold: 1 });
+    assert.equal(again.change, 'unchanged');
+    const smaller = delegateBinRoles(r.draft, { namePrefix: 'bins', bitLength: 2, keys: [key(alice)], threshold: 1 });
+    assert.equal(smaller.change, 'updated');
+    assert.deepEqual(smaller.draft.delegations?.roles?.map((x) => x.name), ['backsigned', 'bins-0', 'bins-1', 'bins-2', 'bins-3']);
+    assert.deepEqual(Object.keys(smaller.draft.delegations?.keys ?? {}).sort(), [alice.keyid, bob.keyid].sort(), "carol's key left with the old bins");
+    const succinct = delegateBins(fresh(), { namePrefix: 'bins', bitLength: 8, keys: [key(alice)], threshold: 1 }).draft;
+    assertValueError(() => delegateBinRoles(succinct, { namePrefix: 'bins', bitLength: 8, keys: [key(alice)], threshold: 1 }), 'delegations', /succinct hash bins/);
+    assertValueError(() => delegateBinRoles(fresh(), { namePrefix: 'bins', bitLength: 17, keys: [key(alice)], threshold: 1 }), 'bit-length', /up to bit length 16/);
+    const clash = delegate(fresh(), { name: 'b-1', keys: [key(bob)], threshold: 1, paths: ['x/*'] }).draft;
+    assertValueError(() => delegateBinRoles(clash, { namePrefix: 'b', bitLength: 4, keys: [key(alice)], threshold: 1 }), 'name-prefix', /bin b-1 would take the name/);
   });
 });
 

@@ -189,6 +189,7 @@ describe('request and sign', () => {
     await copyFile(req, join(fx.home('dave'), 'r.json'));
     const asked: string[] = [];
     const prompter: Prompter = {
+      input: () => Promise.reject(new Error('no text is asked')),
       password: (m) => {
         asked.push(m);
         return Promise.resolve(CEREMONY_PASS);
@@ -221,12 +222,16 @@ describe('request and sign', () => {
     assert.match(noInput.stdout, /- carol/);
     assert.match(noInput.stderr, /confirmation needed/);
     const questions: string[] = [];
-    const decline: Prompter = { password: () => Promise.reject(new Error('no secret may be asked before the answer')), confirm: (m) => (questions.push(m), Promise.resolve(false)) };
+    const decline: Prompter = {
+      password: () => Promise.reject(new Error('no secret may be asked before the answer')),
+      confirm: (m) => (questions.push(m), Promise.resolve(false)),
+      input: () => Promise.reject(new Error('no text is asked')),
+    };
     const declined = await runCli(['sign', 'confirm.json', '--key', 'alice.key'], { cwd: fx.home('alice'), now: CEREMONY_NOW, env, prompter: decline });
     assert.equal(declined.code, 130);
     assert.match(questions[0] ?? '', /Sign root version 2 \(SHA-256 [0-9a-f]{16}…\) as alice\?/);
     assert.deepEqual(await readdir(fx.home('alice')), before);
-    const accept: Prompter = { password: () => Promise.resolve(CEREMONY_PASS), confirm: () => Promise.resolve(true) };
+    const accept: Prompter = { password: () => Promise.resolve(CEREMONY_PASS), confirm: () => Promise.resolve(true), input: () => Promise.reject(new Error('no text is asked')) };
     const signed = await runCli(['--json', 'sign', 'confirm.json', '--key', 'alice.key', '--out', 'confirm.sig.json'], { cwd: fx.home('alice'), now: CEREMONY_NOW, prompter: accept });
     assert.equal(signed.code, 0, signed.stderr);
     const out = parsed<{ keyholder: string; device: { backend: string } }>(signed);

@@ -48,6 +48,9 @@ function scripted(answers: string[]): Prompter & { asked: string[] } {
     confirm() {
       return Promise.reject(new Error('unexpected confirm'));
     },
+    input() {
+      return Promise.reject(new Error('unexpected text prompt'));
+    },
   };
 }
 

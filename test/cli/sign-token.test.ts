@@ -34,6 +34,7 @@ hsmTest('sign with a token key: refused before the PIN when not eligible; signs 
   const prompter: Prompter = {
     password: (m) => (asked.push(m), Promise.resolve(PIN)),
     confirm: (m) => (asked.push(m), Promise.resolve(true)),
+    input: (m) => (asked.push(m), Promise.reject(new Error('no text is asked'))),
   };
   const refused = await runCli(['sign', 'r1.json', '--key', uri, '--pub', 'tok.pub.json', '--yes'], { cwd: tokenHome, env: {}, now: CEREMONY_NOW, prompter });
   assert.equal(refused.code, 2, refused.stderr);

@@ -442,6 +442,41 @@ describe('signatures and publishing', () => {
     assert.deepEqual([...(d?.rolesForTarget('other/app.bin') ?? [])].map((r) => r.role), ['rest']);
   });
 
+  it('--as-roles: a backsigned role first, then the bins as roles with hash prefixes; tuf-js finds both for a target; verify groups the absent roles', async () => {
+    const w = await withDraft();
+    await json(w, ['targets', 'delegate', 'backsigned', '--key', 'bob', '--threshold', '1', '--hash-prefixes', ...'0123456789abcdef'.split('')]);
+    const { doc } = await json(w, ['targets', 'delegate-bins', '--name-prefix', 'bins', '--bit-length', '6', '--key', 'carol', '--threshold', '1', '--as-roles']);
+    const carol = JSON.parse(await readFile(join(w.keys, 'carol.pub.json'), 'utf8')) as { keyid: string };
+    assert.deepEqual(doc['binRoles'], {
+      change: 'added',
+      namePrefix: 'bins',
+      bitLength: 6,
+      bins: 64,
+      prefixesPerBin: 4,
+      firstBin: 'bins-00',
+      lastBin: 'bins-3f',
+      keys: [{ keyid: carol.keyid, keyholder: 'carol' }],
+      threshold: 1,
+    });
+    const refusedSuccinct = await refused(w, ['targets', 'delegate-bins', '--name-prefix', 'bins', '--bit-length', '6', '--key', 'carol', '--threshold', '1']);
+    assert.equal(refusedSuccinct.field, 'delegations');
+    await signAndCollect(w, 'targets', ['alice', 'bob']);
+    await json(w, ['publish', 'targets']);
+    const v = await runCli(['verify', join(w.ws, 'metadata'), '--at', '2026-09-01T00:00:00Z']);
+    assert.equal(v.code, 0, v.stdout);
+    assert.match(v.stdout, /warning: targets\.json: 65 of 65 delegated roles are not present \(backsigned, bins-00, bins-01 … bins-3f\), so not verified/);
+    const root = TufMetadata.fromJSON(MetadataKind.Root, JSON.parse(await readFile(join(w.ws, 'metadata', '1.root.json'), 'utf8')) as JSONObject);
+    const targets = TufMetadata.fromJSON(MetadataKind.Targets, JSON.parse(await readFile(join(w.ws, 'metadata', 'targets.json'), 'utf8')) as JSONObject);
+    assert.doesNotThrow(() => root.verifyDelegate('targets', targets));
+    for (const path of ['simple/requests/requests-2.31.0.tar.gz', 'packages/a/b.whl']) {
+      const roles = [...(targets.signed.delegations?.rolesForTarget(path) ?? [])];
+      assert.deepEqual(roles, [
+        { role: 'backsigned', terminating: false },
+        { role: binForPath({ bit_length: 6, name_prefix: 'bins' }, path), terminating: true },
+      ]);
+    }
+  });
+
   it('publish: 2 keyholders sign targets with 16,384 bins and a target; verify passes; the next draft is version 2', async () => {
     const w = await withDraft();
     await file(w, 'pkg.tar.gz', 'package bytes\n');

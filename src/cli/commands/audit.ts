@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/** `tuf-ceremony [--dir DIR] audit verify [--head HASH]` and `audit show`. */
+/** `tuf-ceremony [--dir DIR] audit verify [--head HASH]`, `audit show` and `audit export`. */
 import { resolve } from 'node:path';
 import { normalizeHead, scanLog, verifyScannedLog, type AuditVerifyResult } from '../../audit/entry.js';
 import { readAuditLog } from '../../audit/log.js';
 import { renderAuditLog, renderAuditVerify } from '../../audit/render.js';
-import { UsageError, VerificationError } from '../../errors.js';
+import { buildTranscript, renderTranscriptHtml, renderTranscriptMarkdown, type Transcript } from '../../audit/transcript.js';
+import { InputError, UsageError, VerificationError } from '../../errors.js';
+import { writeFileAtomic } from '../../store/atomic.js';
+import { sha256Hex } from '../../store/drafts.js';
+import { openWorkspace } from '../../store/workspace.js';
 import { COLOR, PLAIN } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
 
@@ -72,6 +76,48 @@ export function runAuditShow(workspaceDir: string, global: GlobalOptions, io: Io
   if (!result.ok) {
     io.stderr('warning: the audit log does not verify; run `tuf-ceremony audit verify` for every problem\n');
     throw failure(result);
+  }
+  return 0;
+}
+
+export interface AuditExportOptions {
+  readonly format: 'md' | 'html';
+  readonly out?: string;
+  readonly run?: string;
+}
+
+/**
+ * Writes the transcript of a guided ceremony (or of the whole log when it
+ * holds none): Markdown or self-contained HTML for A4, to `--out` (written
+ * atomically) or stdout. Records nothing: the transcript's final head stays
+ * the log's head.
+ * @throws VerificationError (exit 1) when the log does not verify: a transcript of a damaged log would mislead
+ * @throws InputError (exit 2) for a run that is not in the log, a missing workspace, a log over 64 MiB
+ */
+export async function runAuditExport(opts: AuditExportOptions, workspaceDirArg: string, global: GlobalOptions, io: Io): Promise<number> {
+  const dir = resolve(io.cwd, workspaceDirArg);
+  const ws = openWorkspace(dir);
+  const log = readAuditLog(dir);
+  const scan = scanLog(log.bytes, log.file);
+  const result = verifyScannedLog(scan);
+  if (!result.ok) throw failure(result);
+  let t: Transcript;
+  try {
+    t = buildTranscript(scan.lines, ws.settings.name, opts.run);
+  } catch (cause) {
+    throw new InputError(`--run ${opts.run ?? ''}: no run of that ID in ${log.file}`, { field: '--run', cause, hint: 'run IDs are in `tuf-ceremony audit show` (run start entries) and in runs/' });
+  }
+  const content = opts.format === 'html' ? renderTranscriptHtml(t) : renderTranscriptMarkdown(t);
+  const bytes = Buffer.from(content, 'utf8');
+  const summary = { format: opts.format, run: t.run?.id ?? null, entries: { first: t.firstSeq, last: t.lastSeq }, head: t.head, sha256: sha256Hex(bytes) };
+  if (opts.out !== undefined) {
+    await writeFileAtomic(resolve(io.cwd, opts.out), bytes);
+    if (global.json) io.stdout(JSON.stringify({ ok: true, out: opts.out, ...summary }, null, 2) + '\n');
+    else io.stdout(`transcript written to ${opts.out} (${opts.format}, SHA-256 ${summary.sha256})\nentries ${String(t.firstSeq)}–${String(t.lastSeq)}; final audit head ${t.head}\n`);
+  } else if (global.json) {
+    io.stdout(JSON.stringify({ ok: true, out: null, ...summary, content }, null, 2) + '\n');
+  } else {
+    io.stdout(content);
   }
   return 0;
 }

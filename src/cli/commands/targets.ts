@@ -15,8 +15,10 @@ import {
   binRange,
   checkTargetsDraft,
   delegate,
+  delegateBinRoles,
   delegateBins,
   newTargetsDraft,
+  parseBitLength,
   removeTarget,
   setExpires,
   summarizeTargets,
@@ -49,9 +51,11 @@ function summaryLine(s: TargetsSummary): string {
   const delegations =
     s.succinctRoles !== null
       ? `${String(s.succinctRoles.bins)} hash bins (${s.succinctRoles.namePrefix}-…, bit length ${String(s.succinctRoles.bitLength)})`
-      : s.roles.length > 0
-        ? `${s.roles.join(', ')}`
-        : 'none';
+      : s.roles.length > 8
+        ? `${String(s.roles.length)} roles (${s.roles.slice(0, 3).join(', ')} … ${s.roles[s.roles.length - 1] ?? ''})`
+        : s.roles.length > 0
+          ? `${s.roles.join(', ')}`
+          : 'none';
   return `the draft lists ${String(s.targets)} target${s.targets === 1 ? '' : 's'}; delegations: ${delegations}`;
 }
 
@@ -318,11 +322,33 @@ export interface TargetsDelegateBinsOptions {
   readonly bitLength: string;
   readonly key: readonly string[];
   readonly threshold: string;
+  /** List the bins as roles with hash prefixes (PEP 458's original layout) instead of succinct_roles. */
+  readonly asRoles?: boolean;
 }
 
-/** `targets delegate-bins --name-prefix P --bit-length B --key WHO… --threshold T` */
+/** `targets delegate-bins --name-prefix P --bit-length B --key WHO… --threshold T [--as-roles]` */
 export function runTargetsDelegateBins(opts: TargetsDelegateBinsOptions, global: GlobalOptions, io: Io): Promise<number> {
-  const details = { name_prefix: opts.namePrefix, bit_length: opts.bitLength, keys: [...opts.key], threshold: opts.threshold };
+  const details = { name_prefix: opts.namePrefix, bit_length: opts.bitLength, keys: [...opts.key], threshold: opts.threshold, as_roles: opts.asRoles === true };
+  if (opts.asRoles === true) {
+    return editTargets(global, io, 'targets delegate-bins', details, (draft, c) => {
+      const r = delegateBinRoles(draft, { namePrefix: opts.namePrefix, bitLength: opts.bitLength, keys: resolveKeys(c, draft, opts.key), threshold: opts.threshold });
+      const bits = parseBitLength(opts.bitLength);
+      const range = binRange({ bit_length: bits, name_prefix: opts.namePrefix });
+      const first = r.draft.delegations?.roles?.find((x) => x.name === range.first);
+      const keys = keysJson(c, r.draft, first?.keyids ?? []);
+      return {
+        next: r.draft,
+        detail: {
+          lines: [
+            `  hash bins as roles (${r.change}): ${String(r.bins)} roles ${range.first} … ${range.last} (bit length ${String(bits)}, ${String(r.prefixesPerBin)} hash prefix${r.prefixesPerBin === 1 ? '' : 'es'} each); ${String(first?.threshold ?? 0)} of ${String(keys.length)} keys: ${keysText(keys)}`,
+          ],
+          json: {
+            binRoles: { change: r.change, namePrefix: opts.namePrefix, bitLength: bits, bins: r.bins, prefixesPerBin: r.prefixesPerBin, firstBin: range.first, lastBin: range.last, keys, threshold: first?.threshold ?? 0 },
+          },
+        },
+      };
+    });
+  }
   return editTargets(global, io, 'targets delegate-bins', details, (draft, c) => {
     const r = delegateBins(draft, { namePrefix: opts.namePrefix, bitLength: opts.bitLength, keys: resolveKeys(c, draft, opts.key), threshold: opts.threshold });
     const sr = r.succinctRoles;

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Ceremony transcripts (`audit export --format md|html`; format in
+ * docs/formats.md §"Transcript"): what happened in a guided ceremony, built
+ * only from the audit log. Participants, every step with its time and
+ * result, exceptions, attestations, signatures, every audit entry and every
+ * artifact hash, the final audit head, and a sign-off table with empty cells
+ * for handwritten initials. The HTML is self-contained (no external
+ * resources) and laid out for A4 paper.
+ *
+ * Pure: entries in, text out. Everything taken from the log is made
+ * printable and escaped, since a tampered log may carry markup or terminal
+ * escapes. No clock: the same log gives the same transcript.
+ */
+import type { JsonObject, JsonValue } from '../metadata/json.js';
+import type { AuditEntry, ScannedLine } from './entry.js';
+import { printable, readableHead } from './render.js';
+
+export interface TranscriptStep {
+  readonly seq: number;
+  readonly index: number | null;
+  readonly id: string;
+  readonly title: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly time: string;
+  /** passed, failed, skipped (an exception is a failed step followed by an exception entry). */
+  readonly result: string;
+  readonly failure: string;
+}
+
+export interface Transcript {
+  readonly workspace: string;
+  /** Null when the log holds no guided ceremony: the transcript is then the whole log. */
+  readonly run: {
+    readonly id: string;
+    readonly template: { readonly id: string; readonly revision: string; readonly title: string; readonly file: string; readonly sha256: string };
+    readonly tool: { readonly version: string; readonly sha256: string };
+    readonly started: string;
+    readonly ended: string;
+    /** finished, stopped, abandoned, or in progress. */
+    readonly status: string;
+    readonly signOff: string;
+  } | null;
+  /** Role (coordinator, witness, keyholder) and name, in that order. */
+  readonly participants: readonly { readonly role: string; readonly name: string }[];
+  /** "2 of 3" for the keyholders, when known. */
+  readonly threshold: string;
+  readonly steps: readonly TranscriptStep[];
+  readonly exceptions: readonly { readonly seq: number; readonly step: string; readonly time: string; readonly failure: string; readonly reason: string }[];
+  readonly attestations: readonly { readonly seq: number; readonly witness: string; readonly step: string; readonly time: string; readonly statement: string; readonly confirmed: boolean }[];
+  /** The run stopping (a failure, a missing answer, Ctrl-C), resuming, or being abandoned. */
+  readonly interruptions: readonly { readonly seq: number; readonly time: string; readonly event: string; readonly step: string; readonly reason: string }[];
+  readonly signatures: readonly { readonly seq: number; readonly keyholder: string; readonly step: string; readonly time: string; readonly result: string; readonly keyid: string }[];
+  /** Every entry covered; `note` names its step, or the role and version it worked on. */
+  readonly entries: readonly { readonly seq: number; readonly time: string; readonly actor: string; readonly command: string; readonly note: string }[];
+  readonly artifacts: readonly { readonly seq: number; readonly command: string; readonly direction: 'read' | 'written'; readonly path: string; readonly sha256: string }[];
+  /** The `prev` of the first entry covered: the log's head before the ceremony. */
+  readonly headBefore: string;
+  /** The hash of the last entry covered: the head to write down. */
+  readonly head: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+// ## Reading details defensively (the log is data, possibly tampered)
+
+function text(v: JsonValue | undefined): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return printable(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return printable(JSON.stringify(v));
+}
+
+function obj(v: JsonValue | undefined): JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : {};
+}
+
+function list(v: JsonValue | undefined): string[] {
+  return Array.isArray(v) ? (v as readonly JsonValue[]).map(text) : [];
+}
+
+// ## Building
+
+/**
+ * The transcript of run `runId` (default: the last run in the log), or of
+ * the whole log when it holds no run.
+ * @throws Error naming the run when `runId` is not in the log (the command maps it to exit 2)
+ */
+export function buildTranscript(lines: readonly ScannedLine[], workspace: string, runId?: string): Transcript {
+  const all = lines.flatMap((l) => (l.entry === null ? [] : [{ entry: l.entry, hash: l.hash }]));
+  const starts = all.filter((x) => x.entry.command === 'run start');
+  const start = runId === undefined ? starts[starts.length - 1] : starts.find((x) => x.entry.details['run'] === runId);
+  if (runId !== undefined && start === undefined) throw new Error(`no run ${runId} in the audit log`);
+  let covered = all;
+  let run: Transcript['run'] = null;
+  let participants: { role: string; name: string }[] = [];
+  let threshold = '';
+  if (start !== undefined) {
+    const id = text(start.entry.details['run']);
+    const mine = all.filter((x) => x.entry.details['run'] === id);
+    const last = mine[mine.length - 1] ?? start;
+    covered = all.filter((x) => x.entry.seq >= start.entry.seq && x.entry.seq <= last.entry.seq);
+    const d = start.entry.details;
+    const tpl = obj(d['template']);
+    const tool = obj(d['tool']);
+    const p = obj(d['participants']);
+    const status =
+      last.entry.command === 'run finish' ? 'finished' : last.entry.command === 'run stop' ? 'stopped' : last.entry.command === 'run abandon' ? 'abandoned' : 'in progress';
+    run = {
+      id,
+      template: { id: text(tpl['id']), revision: text(tpl['revision']), title: text(tpl['title']), file: text(tpl['file']), sha256: text(tpl['sha256']) },
+      tool: { version: text(tool['version']), sha256: text(tool['sha256']) },
+      started: start.entry.time,
+      ended: last.entry.time,
+      status,
+      signOff: text(d['sign_off']),
+    };
+    const keyholders = list(p['keyholders']);
+    participants = [
+      { role: 'coordinator', name: text(p['coordinator']) },
+      ...list(p['witnesses']).map((name) => ({ role: 'witness', name })),
+      ...keyholders.map((name) => ({ role: 'keyholder', name })),
+    ];
+    threshold = `${text(p['threshold'])} of ${String(keyholders.length)}`;
+  } else {
+    const actors = [...new Set(all.map((x) => x.entry.actor))];
+    participants = actors.map((name) => ({ role: name === 'coordinator' ? 'coordinator' : 'keyholder', name: printable(name) }));
+  }
+  const entries = covered.map((x) => x.entry);
+  const of = (command: string): AuditEntry[] => entries.filter((e) => e.command === command);
+  const first = entries[0];
+  const lastCovered = covered[covered.length - 1];
+  return {
+    workspace: printable(workspace),
+    run,
+    participants,
+    threshold,
+    steps: (run === null ? [] : of('run step')).map((e) => {
+      const d = e.details;
+      return {
+        seq: e.seq,
+        index: typeof d['index'] === 'number' ? d['index'] : null,
+        id: text(d['step']),
+        title: text(d['title']),
+        kind: text(d['kind']),
+        actor: text(d['actor']),
+        time: e.time,
+        result: text(d['result']),
+        failure: text(d['failure']),
+      };
+    }),
+    exceptions: of('run exception').map((e) => ({ ...when(e), failure: text(e.details['failure']), reason: text(e.details['reason']) })),
+    attestations: of('run attest').map((e) => ({ ...when(e), witness: printable(e.actor), statement: text(e.details['statement']), confirmed: e.details['confirmed'] === true })),
+    interruptions: entries
+      .filter((e) => e.command === 'run stop' || e.command === 'run resume' || e.command === 'run abandon')
+      .map((e) => ({ ...when(e), event: e.command === 'run stop' ? 'stopped' : e.command === 'run resume' ? 'resumed' : 'abandoned', reason: text(e.details['reason']) })),
+    signatures: of('run sign').map((e) => ({ ...when(e), keyholder: printable(e.actor), result: text(e.details['result']), keyid: text(e.details['keyid']) })),
+    entries: entries.map((e) => ({ seq: e.seq, time: e.time, actor: printable(e.actor), command: printable(e.command), note: noteOf(e) })),
+    artifacts: entries.flatMap((e) => [
+      ...e.artifacts.read.map((a) => ({ seq: e.seq, command: printable(e.command), direction: 'read' as const, path: printable(a.path), sha256: a.sha256 })),
+      ...e.artifacts.written.map((a) => ({ seq: e.seq, command: printable(e.command), direction: 'written' as const, path: printable(a.path), sha256: a.sha256 })),
+    ]),
+    headBefore: first?.prev ?? '0'.repeat(64),
+    head: lastCovered?.hash ?? '0'.repeat(64),
+    firstSeq: first?.seq ?? 0,
+    lastSeq: lastCovered?.entry.seq ?? 0,
+  };
+}
+
+/** Where and when a run entry happened: its seq, step and time. */
+function when(e: AuditEntry): { seq: number; step: string; time: string } {
+  return { seq: e.seq, step: text(e.details['step']), time: e.time };
+}
+
+/** What an entry worked on, in a few words: its step, or its role and version. */
+function noteOf(e: AuditEntry): string {
+  const d = e.details;
+  if (d['step'] !== undefined) return `step ${text(d['step'])}${d['result'] === undefined ? '' : `: ${text(d['result'])}`}`;
+  if (d['role'] !== undefined) return `${text(d['role'])}${d['version'] === undefined ? '' : ` version ${text(d['version'])}`}`;
+  return '';
+}
+
+/** Result as a word for people: an exception step reads "exception". */
+function resultOf(t: Transcript, s: TranscriptStep): string {
+  if (s.result === 'failed' && t.exceptions.some((x) => x.step === s.id && x.seq > s.seq)) return 'exception';
+  return s.result;
+}
+
+// ## The document, once for both formats
+
+/** A run of text in a cell: plain, bold, a hash (monospace), or a line break. */
+type Run = { readonly text: string; readonly style?: 'strong' | 'hash' } | { readonly style: 'break' };
+type Cell = string | readonly Run[];
+
+interface Table {
+  readonly title: string;
+  readonly cls: string;
+  /** Null for a key-value table without headers. */
+  readonly head: readonly string[] | null;
+  readonly rows: readonly (readonly Cell[])[];
+  /** A line after the table. */
+  readonly note?: string;
+}
+
+const hash = (h: string): Cell => [{ text: h, style: 'hash' }];
+
+function summaryRows(t: Transcript): Cell[][] {
+  const rows: Cell[][] = [['Workspace', t.workspace]];
+  if (t.run !== null) {
+    rows.push(
+      ['Run', t.run.id],
+      ['Template', `${t.run.template.id} revision ${t.run.template.revision} (${t.run.template.file})`],
+      ['Template SHA-256', hash(t.run.template.sha256)],
+      ['Tool', `tuf-ceremony ${t.run.tool.version}`],
+      ['Tool SHA-256', hash(t.run.tool.sha256)],
+      ['Started (UTC)', t.run.started],
+      ['Last entry (UTC)', t.run.ended],
+      ['Status', t.run.status]
+    );
+  }
+  rows.push(['Audit entries', `${String(t.firstSeq)}–${String(t.lastSeq)}`], ['Audit head before', hash(t.headBefore)], ['Final audit head', hash(t.head)]);
+  return rows;
+}
+
+/** Every table of the transcript, in order. Empty lists print "None.". */
+function tables(t: Transcript): Table[] {
+  const out: Table[] = [
+    { title: '', cls: 'summary', head: null, rows: summaryRows(t) },
+    {
+      title: 'Participants',
+      cls: 'participants',
+      head: ['Role', 'Name', 'Initials'],
+      rows: t.participants.map((p) => [p.role, p.name, '']),
+      ...(t.threshold === '' ? {} : { note: `Keyholders: ${t.threshold} must sign.` }),
+    },
+  ];
+  if (t.run !== null) {
+    out.push(
+      {
+        title: 'Steps',
+        cls: 'steps',
+        head: ['#', 'Step', 'Kind', 'Actor', 'Time (UTC)', 'Result', 'Initials'],
+        rows: t.steps.map((s) => {
+          const r = resultOf(t, s);
+          const step: Run[] = [{ text: s.id, style: 'strong' }, { text: `: ${s.title}` }];
+          if (s.failure !== '') step.push({ style: 'break' }, { text: s.failure });
+          return [s.index === null ? '' : String(s.index + 1), step, s.kind, s.actor, s.time, r === 'passed' ? r : [{ text: r, style: 'strong' }], ''];
+        }),
+      },
+      { title: 'Exceptions', cls: 'exceptions', head: ['Step', 'Time (UTC)', 'What failed', 'Reason given', 'Initials'], rows: t.exceptions.map((x) => [x.step, x.time, x.failure, x.reason, '']) },
+      {
+        title: 'Stops and resumptions',
+        cls: 'interruptions',
+        head: ['Seq', 'Time (UTC)', 'Event', 'Step', 'Reason'],
+        rows: t.interruptions.map((x) => [String(x.seq), x.time, x.event, x.step, x.reason]),
+      },
+      {
+        title: 'Attestations',
+        cls: 'attestations',
+        head: ['Witness', 'Step', 'Time (UTC)', 'Statement', 'Attested'],
+        rows: t.attestations.map((a) => [a.witness, a.step, a.time, a.statement, a.confirmed ? 'yes' : 'no']),
+      },
+      {
+        title: 'Signatures',
+        cls: 'signatures',
+        head: ['Keyholder', 'Step', 'Time (UTC)', 'Result', 'Key ID'],
+        rows: t.signatures.map((s) => [s.keyholder, s.step, s.time, s.result, s.keyid === '' ? '' : hash(s.keyid)]),
+      }
+    );
+  }
+  out.push(
+    { title: 'Audit log entries', cls: 'entries', head: ['Seq', 'Time (UTC)', 'Actor', 'Command', 'On'], rows: t.entries.map((e) => [String(e.seq), e.time, e.actor, e.command, e.note]) },
+    { title: 'Artifacts', cls: 'artifacts', head: ['Seq', 'Command', '', 'Path', 'SHA-256'], rows: t.artifacts.map((a) => [String(a.seq), a.command, a.direction, a.path, hash(a.sha256)]) }
+  );
+  return out;
+}
+
+const SIGN_OFF_HEAD = ['Name', 'Role', 'Initials', 'Signature', 'Date', 'Audit head, first 8 digits (handwritten)'];
+const title = (t: Transcript): string => (t.run === null ? 'Audit log transcript' : `Ceremony transcript: ${t.run.template.title}`);
+const footer = (t: Transcript): string => `Generated by tuf-ceremony from audit/log.jsonl entries ${String(t.firstSeq)}–${String(t.lastSeq)} of workspace ${t.workspace}.`;
+
+// ## Markdown
+
+function md(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/([\\`*_{}[\]<>()#+!|~])/g, '\\$1');
+}
+
+function mdCell(c: Cell): string {
+  if (typeof c === 'string') return c === '' ? ' ' : md(c);
+  const run = (r: Run): string => {
+    if (r.style === 'break') return ' — ';
+    if (r.style === 'hash') return /^[0-9a-f]+$/.test(r.text) ? `\`${r.text}\`` : md(r.text);
+    return r.style === 'strong' ? `**${md(r.text)}**` : md(r.text);
+  };
+  return c.map(run).join('');
+}
+
+function mdTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)];
+}
+
+/** The transcript as Markdown. */
+export function renderTranscriptMarkdown(t: Transcript): string {
+  const out: string[] = [`# ${md(title(t))}`, ''];
+  for (const tb of tables(t)) {
+    if (tb.title !== '') out.push(`## ${tb.title}`, '');
+    out.push(...(tb.rows.length === 0 ? ['None.'] : mdTable(tb.head ?? ['', ''], tb.rows)));
+    if (tb.note !== undefined) out.push('', md(tb.note));
+    out.push('');
+  }
+  out.push('## Final audit head', '', `\`${t.head}\``, '', `\`${readableHead(t.head)}\``, '', '## Sign-off', '');
+  if (t.run !== null && t.run.signOff !== '') out.push(md(t.run.signOff), '');
+  out.push(...mdTable(SIGN_OFF_HEAD, t.participants.map((p) => [p.name, p.role, '', '', '', ''])), '', md(footer(t)), '');
+  return out.join('\n');
+}
+
+// ## HTML
+
+function html(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function htmlCell(c: Cell): string {
+  if (typeof c === 'string') return html(c);
+  return c.map((r) => (r.style === 'break' ? '<br>' : r.style === 'hash' ? `<span class="hash">${html(r.text)}</span>` : r.style === 'strong' ? `<b>${html(r.text)}</b>` : html(r.text))).join('');
+}
+
+/** A table; a header `Time (UTC)` gives its column's cells a class that does not wrap. */
+function htmlTable(cls: string, head: readonly string[] | null, rows: readonly (readonly Cell[])[]): string {
+  const classes = (head ?? []).map((h) => (h.startsWith('Time') ? ' class="time"' : h === 'Name' && cls === 'signoff' ? ' class="name"' : ''));
+  const th = head === null ? '' : `<thead><tr>${head.map((h) => `<th>${html(h)}</th>`).join('')}</tr></thead>\n`;
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${classes[i] ?? ''}>${htmlCell(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table class="${cls}">${th}<tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Print layout: A4 with margins, black on white, tables that repeat their headers and do not split rows. */
+const CSS = `
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 9.5pt; line-height: 1.35; color: #000; background: #fff; margin: 0; }
+h1 { font-size: 16pt; margin: 0 0 4mm; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; break-after: avoid; page-break-after: avoid; }
+p { margin: 0 0 2mm; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 2mm; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th, td { border: 0.5pt solid #000; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
+th { background: #e8e8e8; font-weight: bold; }
+.hash { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8pt; word-break: break-all; overflow-wrap: anywhere; }
+.summary td:first-child { width: 32%; font-weight: bold; }
+.signoff td { height: 14mm; }
+.signoff td.name { width: 28mm; }
+td.time { white-space: nowrap; font-size: 8.5pt; }
+.head { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 11pt; border: 1pt solid #000; padding: 3mm; word-break: break-all; }
+.none { font-style: italic; }
+footer { margin-top: 6mm; font-size: 8pt; }
+`;
+
+/** The transcript as one self-contained HTML page, for printing on A4. */
+export function renderTranscriptHtml(t: Transcript): string {
+  const parts: string[] = [`<h1>${html(title(t))}</h1>`];
+  for (const tb of tables(t)) {
+    if (tb.title !== '') parts.push(`<h2>${html(tb.title)}</h2>`);
+    parts.push(tb.rows.length === 0 ? '<p class="none">None.</p>' : htmlTable(tb.cls, tb.head, tb.rows));
+    if (tb.note !== undefined) parts.push(`<p>${html(tb.note)}</p>`);
+  }
+  parts.push('<h2>Final audit head</h2>', `<p class="head">${html(t.head)}<br>${html(readableHead(t.head))}</p>`, '<section><h2>Sign-off</h2>');
+  if (t.run !== null && t.run.signOff !== '') parts.push(`<p>${html(t.run.signOff)}</p>`);
+  parts.push(htmlTable('signoff', SIGN_OFF_HEAD, t.participants.map((p) => [p.name, p.role, '', '', '', ''])), '</section>', `<footer>${html(footer(t))}</footer>`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${html(title(t))}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${parts.join('\n')}
+</body>
+</html>
+`;
+}
