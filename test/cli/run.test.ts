@@ -24,6 +24,7 @@ import {
   freshWorkspace,
   runAt,
   runKeys,
+  RUN_PASS,
   RUN_TIME,
   scriptedPrompter,
   toolSha,
@@ -71,6 +72,7 @@ describe('run bootstrap-root from an answers file', () => {
     assert.deepEqual([state.status, state.next], ['finished', 17]);
     // stdout is only the JSON document: the commands' own output went to stderr.
     assert.match(r.stderr, /\$ tuf-ceremony publish root/);
+    for (const text of [r.stdout, r.stderr, scripted.log]) assert.ok(!text.includes(RUN_PASS), 'the passphrase is never shown or recorded');
   });
 
   test("the run's first audit entry holds the template's SHA-256 and the tool's version and SHA-256", async () => {
