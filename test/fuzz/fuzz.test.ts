@@ -13,18 +13,23 @@
  *   file of the workspace (and the keyholder's directory) as it was.
  *
  * `npm run fuzz` runs FUZZ_RUNS inputs per target (at least 100,000 in all);
+ * targets: metadata, requests, signature files, metadata copies, public key
+ * files, plans, audit logs, settings, ceremony templates, answers files;
  * the normal suite runs a few hundred per target. fast-check prints the seed
  * and path of a failure: replay with FUZZ_SEED=… FUZZ_PATH=….
  */
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { verifyLog } from '../../src/audit/entry.js';
+import { parseAnswers } from '../../src/ceremony/answers.js';
 import { parsePlan } from '../../src/ceremony/plan.js';
+import { parseTemplate } from '../../src/ceremony/template.js';
 import { eligibleKeys, parseRequest } from '../../src/ceremony/request.js';
 import { collectSignatures, incomingFromMetadata, incomingFromSignatureFile, parseSignatureFile } from '../../src/ceremony/signature-file.js';
 import { CeremonyError } from '../../src/errors.js';
@@ -37,6 +42,7 @@ import { parseSettings } from '../../src/store/workspace.js';
 import { runCli } from '../support/cli.js';
 import { CEREMONY_NOW, CEREMONY_PASS, ceremonyFixture, type CeremonyFixture } from '../support/ceremony.js';
 import { readTestdata, TESTDATA_FILES } from '../metadata/helpers.js';
+import { bootstrapAnswers } from '../support/run.js';
 import { fcParams, FUZZ_RUNS, mutate, mutationArb, type Op } from './mutate.js';
 
 let base: string;
@@ -45,6 +51,7 @@ const seeds: Record<string, Uint8Array[]> = {};
 let draft: ParsedMetadata<Root>;
 let trusted: Root;
 let request: string;
+let bootstrap: ReturnType<typeof parseTemplate>['template'];
 /** Totals, printed at the end and copied into docs/reliability.md. */
 const tried: Record<string, { inputs: number; rejected: number; accepted: number }> = {};
 
@@ -70,6 +77,10 @@ before(async () => {
   seeds['plan'] = [await read(join(fx.ws, 'plan-v1.yaml')), Buffer.from(JSON.stringify({ roles: { root: { threshold: 2, keyholders: ['alice', 'bob'] } }, expires: '+30d' }))];
   seeds['audit'] = [await read(join(fx.ws, 'audit', 'log.jsonl'))];
   seeds['settings'] = [await read(join(fx.ws, 'ceremony.json'))];
+  const templates = new URL('../../../ceremony-templates/', import.meta.url).pathname;
+  seeds['template'] = await Promise.all(['bootstrap-root.yaml', 'pep458-layout.yaml', 'key-compromise-recovery.yaml'].map((f) => read(join(templates, f))));
+  seeds['answers'] = [Buffer.from(bootstrapAnswers('/keys'))];
+  bootstrap = parseTemplate(seeds['template'][0] ?? new Uint8Array(), 'bootstrap-root.yaml').template;
   await cp(fx.ws, join(base, 'pristine'), { recursive: true });
 });
 after(async () => {
@@ -98,12 +109,23 @@ function expectCleanly(name: string, file: string, allowed: readonly number[], f
   }
 }
 
+/**
+ * With FUZZ_LAST=FILE, each input is written there before it is tried, so an
+ * input that kills the process (which fast-check cannot report) is kept.
+ */
+function keepLast(name: string, input: Uint8Array): void {
+  const to = process.env['FUZZ_LAST'];
+  if (to !== undefined) writeFileSync(to, Buffer.concat([Buffer.from(`${name}\n`), input]));
+}
+
 /** A property over (seed index, mutation). */
 function fuzz(name: string, runs: number, check: (bytes: Uint8Array) => void): void {
   const list = seeds[name] ?? assert.fail(`no seeds for ${name}`);
   fc.assert(
     fc.property(fc.nat({ max: list.length - 1 }), mutationArb, (i: number, ops: readonly Op[]) => {
-      check(mutate(list[i] ?? new Uint8Array(), ops));
+      const input = mutate(list[i] ?? new Uint8Array(), ops);
+      keepLast(name, input);
+      check(input);
     }),
     fcParams<[number, readonly Op[]]>(runs)
   );
@@ -178,6 +200,16 @@ describe(`mutation fuzzing: parsers (${String(PARSER_RUNS)} inputs each)`, () =>
       });
     });
   });
+  it('ceremony templates', () => {
+    fuzz('template', PARSER_RUNS, (b) => {
+      expectCleanly('template', 'fuzz-template.yaml', [2], () => parseTemplate(b, 'fuzz-template.yaml'));
+    });
+  });
+  it('answers files (against the bootstrap-root template)', () => {
+    fuzz('answers', PARSER_RUNS, (b) => {
+      expectCleanly('answers', 'fuzz-answers.yaml', [2], () => parseAnswers(b, 'fuzz-answers.yaml', bootstrap));
+    });
+  });
   it('workspace settings (ceremony.json)', () => {
     fuzz('settings', PARSER_RUNS, (b) => {
       expectCleanly('settings', 'ceremony.json', [2], () => parseSettings(b, 'ceremony.json'));
@@ -201,7 +233,9 @@ async function cliFuzz(name: string, seed: Uint8Array, file: string, args: (file
   let before = await snapshot(watch);
   await fc.assert(
     fc.asyncProperty(mutationArb, async (ops: readonly Op[]) => {
-      await writeFile(file, mutate(seed, ops));
+      const input = mutate(seed, ops);
+      keepLast(`cli ${name}`, input);
+      await writeFile(file, input);
       const r = await runCli(['--no-input', ...args(file)], { cwd, now: CEREMONY_NOW, env: { TUF_CEREMONY_PASSPHRASE: CEREMONY_PASS } });
       assert.ok([0, 1, 2].includes(r.code), `${name}: exit ${String(r.code)}: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /INTERNAL/);
