@@ -13,6 +13,7 @@
  * is well-formed JSON.
  */
 import { fieldError, InputError } from '../errors.js';
+import { codePointRank } from './canonical.js';
 
 /** A JSON value as this tool reads it: integers only. */
 export type JsonValue =
@@ -258,6 +259,23 @@ class Scanner {
 const SMALL_OBJECT = 16;
 
 /**
+ * What {@link quickCheck} reports, when asked, about the value of one
+ * top-level key (metadata's `signed`): where its text stands, and whether
+ * that text is canonical JSON but for whitespace.
+ */
+interface MemberText {
+  readonly key: string;
+  /** Character range [start, end) of the value when it is an object or array; start -1 otherwise. */
+  start: number;
+  end: number;
+  /**
+   * Every object in it has its keys in increasing code-point order and no
+   * number is written `-0`. (Backslashes are looked for afterwards.)
+   */
+  canonical: boolean;
+}
+
+/**
  * The fast check, run first on every input: the checks of {@link Scanner}
  * without its allocations. Keys are compared where they stand in the text
  * (no strings cut out, no frames). While an object's keys come in increasing
@@ -268,8 +286,13 @@ const SMALL_OBJECT = 16;
  * escaped key, whose decoded form must be compared), it returns false and
  * Scanner, the reference, decides: every error and its path are exactly
  * Scanner's.
+ *
+ * Keys are compared in code-point order (that of canonical JSON; it differs
+ * from UTF-16 order only between surrogates and U+E000..U+FFFF), so that
+ * `member`, when given, can learn whether the text of the value of the
+ * top-level key `member.key` has all its objects' keys in canonical order.
  */
-function quickCheck(text: string, maxDepth: number): boolean {
+function quickCheck(text: string, maxDepth: number, member: MemberText | null): boolean {
   const n = text.length;
   /** Per open container: an object? */
   const isObject: boolean[] = [];
@@ -284,6 +307,9 @@ function quickCheck(text: string, maxDepth: number): boolean {
   let depth = 0;
   let expectKey = false;
   let nextBackslash = -1;
+  /** For `member`: 0 looking for its key, 1 key read, 2 inside its value, 3 past it. */
+  let memberState = 0;
+  let canonical = true;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -297,6 +323,10 @@ function quickCheck(text: string, maxDepth: number): boolean {
       case 123: // {
       case 91: // [
         if (depth >= maxDepth) return false;
+        if (memberState === 1) {
+          memberState = 2;
+          (member as MemberText).start = i;
+        }
         expectKey = c === 123;
         isObject[depth] = expectKey;
         keyBase[depth] = keys.length;
@@ -311,10 +341,17 @@ function quickCheck(text: string, maxDepth: number): boolean {
         keys.length = keyBase[depth] as number;
         keySets[depth] = null;
         expectKey = false;
+        if (memberState === 2 && depth === 1) {
+          memberState = 3;
+          (member as MemberText).end = i + 1;
+        } else if (memberState === 1) {
+          memberState = 3; // the member's value was not an object or array
+        }
         i++;
         break;
       case 44: // ,
         expectKey = isObject[depth - 1] as boolean;
+        if (memberState === 1) memberState = 3;
         i++;
         break;
       case 58: // :
@@ -350,8 +387,22 @@ function quickCheck(text: string, maxDepth: number): boolean {
             const len = e - s < end - i ? e - s : end - i;
             let m = 1;
             while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
-            const after = m < len ? text.charCodeAt(i + m) > text.charCodeAt(s + m) : end - i > e - s;
-            if (!after) increasing[d] = false;
+            let after: boolean;
+            if (m < len) {
+              const x = text.charCodeAt(i + m);
+              const y = text.charCodeAt(s + m);
+              after = x < 0xd800 && y < 0xd800 ? x > y : codePointRank(x) > codePointRank(y);
+            } else {
+              after = end - i > e - s;
+            }
+            if (!after) {
+              increasing[d] = false;
+              if (memberState === 2) canonical = false;
+            }
+          }
+          if (d === 0 && memberState === 0 && member !== null) {
+            const k = member.key;
+            if (end - i - 1 === k.length && text.startsWith(k, i + 1)) memberState = 1;
           }
           if (increasing[d]) {
             keys.push(i, end);
@@ -390,6 +441,7 @@ function quickCheck(text: string, maxDepth: number): boolean {
         break;
       default: {
         const start = i;
+        if (memberState === 2 && c === 45 && text.charCodeAt(i + 1) === 48) canonical = false; // -0
         for (;;) {
           const d = text.charCodeAt(i);
           if ((d >= 48 && d <= 57) || d === 45 || d === 43) i++;
@@ -401,22 +453,38 @@ function quickCheck(text: string, maxDepth: number): boolean {
       }
     }
   }
+  if (member !== null) {
+    if (memberState !== 3) member.start = -1;
+    if (member.start !== -1) {
+      const b = text.indexOf('\\', member.start);
+      if (b !== -1 && b < member.end) canonical = false;
+    }
+    member.canonical = canonical;
+  }
   return true;
 }
 
-/**
- * Parses JSON bytes strictly.
- * @param bytes the file's exact bytes
- * @param file the name used in error messages
- * @throws InputError (exit 2) naming the file and field for: oversized input,
- *   a BOM, invalid UTF-8, syntax errors, duplicate keys, floats, integers
- *   beyond 2^53-1, lone surrogates, nesting deeper than `maxDepth`.
- */
-export function parseJson(
-  bytes: Uint8Array,
-  file: string,
-  opts: ParseJsonOptions = {}
-): JsonValue {
+/** A byte range [start, end) of a file. */
+export interface ByteSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What {@link parseJsonWithMember} returns. */
+export interface ParsedJson {
+  readonly value: JsonValue;
+  /**
+   * Where the value of the top-level key asked for stands in the bytes, when
+   * that value is an object or array written as its canonical JSON but for
+   * whitespace outside strings: in each of its objects the keys in
+   * code-point order, no backslash in any string (so no escapes), no `-0`.
+   * Then removing that whitespace gives its canonical bytes
+   * ({@link canonicalBytesFromText}). Undefined in every other case.
+   */
+  readonly canonicalSpan: ByteSpan | undefined;
+}
+
+function read(bytes: Uint8Array, file: string, opts: ParseJsonOptions, member: MemberText | null): JsonValue {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length > maxBytes) {
     throw new InputError(
@@ -446,6 +514,43 @@ export function parseJson(
     throw new InputError(`${file}: not valid JSON${where}: ${reason}`, { file, cause });
   }
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
+  if (!quickCheck(text, maxDepth, member)) {
+    new Scanner(text, file, maxDepth).run();
+    if (member !== null) member.start = -1;
+  } else if (member !== null && member.start !== -1 && member.canonical && text.length !== bytes.length) {
+    // Not ASCII: character positions to byte positions.
+    const start = Buffer.byteLength(text.slice(0, member.start), 'utf8');
+    member.end = start + Buffer.byteLength(text.slice(member.start, member.end), 'utf8');
+    member.start = start;
+  }
   return value;
+}
+
+/**
+ * Parses JSON bytes strictly.
+ * @param bytes the file's exact bytes
+ * @param file the name used in error messages
+ * @throws InputError (exit 2) naming the file and field for: oversized input,
+ *   a BOM, invalid UTF-8, syntax errors, duplicate keys, floats, integers
+ *   beyond 2^53-1, lone surrogates, nesting deeper than `maxDepth`.
+ */
+export function parseJson(bytes: Uint8Array, file: string, opts: ParseJsonOptions = {}): JsonValue {
+  return read(bytes, file, opts, null);
+}
+
+/**
+ * {@link parseJson}, also telling where the canonical bytes of the value of
+ * the top-level key `key` (metadata's `signed`) can be read off the bytes
+ * without serializing the parsed value, when they can.
+ */
+export function parseJsonWithMember(
+  bytes: Uint8Array,
+  file: string,
+  key: string,
+  opts: ParseJsonOptions = {}
+): ParsedJson {
+  const member: MemberText = { key, start: -1, end: -1, canonical: false };
+  const value = read(bytes, file, opts, member);
+  const canonicalSpan = member.start !== -1 && member.canonical ? { start: member.start, end: member.end } : undefined;
+  return { value, canonicalSpan };
 }

@@ -5,9 +5,9 @@
  * field path and the problem. Unknown fields are kept as they were read.
  */
 import { fieldError } from '../errors.js';
-import { CanonicalError, canonicalBytes } from './canonical.js';
+import { CanonicalError, canonicalBytes, canonicalBytesFromText } from './canonical.js';
 import { parseExpires } from './expires.js';
-import { formatPath, parseJson, type JsonObject, type JsonValue } from './json.js';
+import { formatPath, parseJsonWithMember, type ByteSpan, type JsonObject, type JsonValue } from './json.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
   TOP_LEVEL_ROLES,
@@ -284,7 +284,9 @@ function checkTimestamp(g: Guard, s: JsonObject): void {
   }
 }
 
-function signedBytesOf(g: Guard, signed: JsonObject): Buffer {
+function signedBytesOf(g: Guard, signed: JsonObject, bytes: Uint8Array, span: ByteSpan | undefined): Buffer {
+  // Files written with sorted keys (ours, python-tuf's): read off the text.
+  if (span !== undefined) return canonicalBytesFromText(bytes, span.start, span.end);
   try {
     return canonicalBytes(signed);
   } catch (e) {
@@ -306,7 +308,12 @@ export function parseMetadata<T extends RoleType>(
 ): ParsedMetadata<SignedByType[T]>;
 export function parseMetadata(bytes: Uint8Array, file: string): ParsedMetadata;
 export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleType): ParsedMetadata {
-  const json = parseJson(bytes, file, expected === 'root' ? { maxBytes: MAX_ROOT_BYTES } : {});
+  const { value: json, canonicalSpan } = parseJsonWithMember(
+    bytes,
+    file,
+    'signed',
+    expected === 'root' ? { maxBytes: MAX_ROOT_BYTES } : {}
+  );
   const g: Guard = new Guard(file);
   const top = g.object(json, []);
   const signed = g.object(top['signed'], ['signed']);
@@ -360,7 +367,7 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     bytes,
     signed: signed as unknown as Signed,
     signatures: sigs as unknown as ParsedMetadata['signatures'],
-    signedBytes: signedBytesOf(g, signed),
+    signedBytes: signedBytesOf(g, signed, bytes, canonicalSpan),
     expiresAt: expires.ms,
     legacy: g.legacy,
   };
