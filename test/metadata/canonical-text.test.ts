@@ -108,6 +108,34 @@ describe('canonical bytes read off the text', () => {
     });
   });
 
+  test('strings and indentation of every length, at every alignment (copied a word at a time)', () => {
+    let n = 0;
+    for (const unit of ['x', 'é', '😀', ' ', 'ab ']) {
+      for (let len = 0; len <= 13; len++) {
+        for (let pad = 0; pad <= 4; pad++) {
+          const str = unit.repeat(len);
+          const indent = ' '.repeat((len + pad) % 10);
+          const text = `{${' '.repeat(pad)}"signed":{"a${str}":"${str}","b":[\n${indent}"${str}",\n${indent}${len}]}}`;
+          assert.notEqual(viaText(text), undefined, text);
+          // The same text at every offset inside a larger buffer.
+          const bytes = Buffer.from(text, 'utf8');
+          const { canonicalSpan } = parseJsonWithMember(bytes, FILE, 'signed');
+          if (canonicalSpan === undefined) throw new Error('not taken');
+          const want = canonicalBytesFromText(bytes, canonicalSpan.start, canonicalSpan.end);
+          for (let at = 1; at <= 4; at++) {
+            const host = Buffer.alloc(bytes.length + 2 * at, 0x22);
+            bytes.copy(host, at);
+            const inside = host.subarray(at, at + bytes.length);
+            assert.deepEqual(canonicalBytesFromText(inside, canonicalSpan.start, canonicalSpan.end), want);
+            assert.deepEqual(canonicalBytesFromText(host, canonicalSpan.start + at, canonicalSpan.end + at), want);
+          }
+          n++;
+        }
+      }
+    }
+    assert.equal(n, 5 * 14 * 5);
+  });
+
   test('a range that is not one JSON value cannot make it loop', () => {
     assert.throws(() => canonicalBytesFromText(Buffer.from('{"a'), 0, 3), /runs past the end/);
     assert.throws(() => canonicalBytesFromText(Buffer.from('{"a":"b"}'), 0, 6), /runs past the end/);
