@@ -9,7 +9,7 @@
  */
 
 /** Maps a UTF-16 code unit so that comparing mapped units gives code-point order. */
-export function codePointRank(unit: number): number {
+function fixup(unit: number): number {
   // Surrogates (D800-DFFF) encode code points above FFFF, so they must sort
   // after E000-FFFF; plain UTF-16 comparison puts them before.
   if (unit >= 0xd800) return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
@@ -25,7 +25,7 @@ export function compareCodePoints(a: string, b: string): number {
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
+    if (x !== y) return fixup(x) - fixup(y);
   }
   return a.length - b.length;
 }
@@ -304,53 +304,4 @@ export function canonicalize(value: unknown): string {
 /** The canonical bytes (UTF-8 of {@link canonicalize}): what TUF signs. */
 export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalize(value), 'utf8');
-}
-
-/**
- * The canonical bytes of a value read off its JSON text, without parsing:
- * `bytes[start, end)` must be one well-formed JSON object or array (the
- * strict reader accepted it: valid UTF-8, no duplicate keys, integers only)
- * that is canonical but for whitespace: in each object the keys in
- * code-point order, no backslash in any string, no `-0`. What
- * `parseJsonWithMember` reports as a `canonicalSpan` is such a range.
- * Then the canonical text is the same text without the whitespace outside
- * strings (strings hold no raw control characters, and with no backslash
- * every `"` opens or closes one), so this equals {@link canonicalBytes} of
- * the parsed value.
- */
-export function canonicalBytesFromText(bytes: Uint8Array, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
-  // Strings and indentation are mostly long runs: they are read and copied
-  // four bytes at a time (little-endian both ways, so the order is kept).
-  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const last4 = end - 4;
-  let o = 0;
-  let i = start;
-  while (i < end) {
-    const c = bytes[i++] as number;
-    if (c === 34) {
-      out[o++] = 34;
-      while (i <= last4) {
-        const w = src.getUint32(i, true);
-        const x = w ^ 0x22222222; // a zero byte where w has a quote
-        if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
-        dst.setUint32(o, w, true);
-        i += 4;
-        o += 4;
-      }
-      let d: number;
-      // Not `!== 34`: this also stops past the end of `bytes` (undefined), so
-      // a range that breaks the precondition cannot loop forever.
-      while ((d = bytes[i++] as number) > 34 || d < 34) out[o++] = d;
-      out[o++] = 34;
-    } else if (c > 32) {
-      out[o++] = c;
-    } else if (c === 10) {
-      // Indentation (a newline is never inside a string).
-      while (i <= last4 && src.getUint32(i, true) === 0x20202020) i += 4;
-    }
-  }
-  if (i !== end) throw new Error('canonicalBytesFromText: a string runs past the end of the range');
-  return out.subarray(0, o);
 }

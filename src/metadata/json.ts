@@ -13,7 +13,6 @@
  * is well-formed JSON.
  */
 import { fieldError, InputError } from '../errors.js';
-import { codePointRank } from './canonical.js';
 
 /** A JSON value as this tool reads it: integers only. */
 export type JsonValue =
@@ -259,23 +258,6 @@ class Scanner {
 const SMALL_OBJECT = 16;
 
 /**
- * What {@link quickCheck} reports, when asked, about the value of one
- * top-level key (metadata's `signed`): where its text stands, and whether
- * that text is canonical JSON but for whitespace.
- */
-interface MemberText {
-  readonly key: string;
-  /** Character range [start, end) of the value when it is an object or array; start -1 otherwise. */
-  start: number;
-  end: number;
-  /**
-   * Every object in it has its keys in increasing code-point order and no
-   * number is written `-0`. (Backslashes are looked for afterwards.)
-   */
-  canonical: boolean;
-}
-
-/**
  * The fast check, run first on every input: the checks of {@link Scanner}
  * without its allocations. Keys are compared where they stand in the text
  * (no strings cut out, no frames). While an object's keys come in increasing
@@ -286,13 +268,8 @@ interface MemberText {
  * escaped key, whose decoded form must be compared), it returns false and
  * Scanner, the reference, decides: every error and its path are exactly
  * Scanner's.
- *
- * Keys are compared in code-point order (that of canonical JSON; it differs
- * from UTF-16 order only between surrogates and U+E000..U+FFFF), so that
- * `member`, when given, can learn whether the text of the value of the
- * top-level key `member.key` has all its objects' keys in canonical order.
  */
-function quickCheck(text: string, maxDepth: number, member: MemberText | null): boolean {
+function quickCheck(text: string, maxDepth: number): boolean {
   const n = text.length;
   /** Per open container: an object? */
   const isObject: boolean[] = [];
@@ -307,9 +284,6 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
   let depth = 0;
   let expectKey = false;
   let nextBackslash = -1;
-  /** For `member`: 0 looking for its key, 1 key read, 2 inside its value, 3 past it. */
-  let memberState = 0;
-  let canonical = true;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -323,10 +297,6 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
       case 123: // {
       case 91: // [
         if (depth >= maxDepth) return false;
-        if (memberState === 1) {
-          memberState = 2;
-          (member as MemberText).start = i;
-        }
         expectKey = c === 123;
         isObject[depth] = expectKey;
         keyBase[depth] = keys.length;
@@ -341,17 +311,10 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
         keys.length = keyBase[depth] as number;
         keySets[depth] = null;
         expectKey = false;
-        if (memberState === 2 && depth === 1) {
-          memberState = 3;
-          (member as MemberText).end = i + 1;
-        } else if (memberState === 1) {
-          memberState = 3; // the member's value was not an object or array
-        }
         i++;
         break;
       case 44: // ,
         expectKey = isObject[depth - 1] as boolean;
-        if (memberState === 1) memberState = 3;
         i++;
         break;
       case 58: // :
@@ -387,22 +350,8 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
             const len = e - s < end - i ? e - s : end - i;
             let m = 1;
             while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
-            let after: boolean;
-            if (m < len) {
-              const x = text.charCodeAt(i + m);
-              const y = text.charCodeAt(s + m);
-              after = x < 0xd800 && y < 0xd800 ? x > y : codePointRank(x) > codePointRank(y);
-            } else {
-              after = end - i > e - s;
-            }
-            if (!after) {
-              increasing[d] = false;
-              if (memberState === 2) canonical = false;
-            }
-          }
-          if (d === 0 && memberState === 0 && member !== null) {
-            const k = member.key;
-            if (end - i - 1 === k.length && text.startsWith(k, i + 1)) memberState = 1;
+            const after = m < len ? text.charCodeAt(i + m) > text.charCodeAt(s + m) : end - i > e - s;
+            if (!after) increasing[d] = false;
           }
           if (increasing[d]) {
             keys.push(i, end);
@@ -441,7 +390,6 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
         break;
       default: {
         const start = i;
-        if (memberState === 2 && c === 45 && text.charCodeAt(i + 1) === 48) canonical = false; // -0
         for (;;) {
           const d = text.charCodeAt(i);
           if ((d >= 48 && d <= 57) || d === 45 || d === 43) i++;
@@ -453,38 +401,182 @@ function quickCheck(text: string, maxDepth: number, member: MemberText | null): 
       }
     }
   }
-  if (member !== null) {
-    if (memberState !== 3) member.start = -1;
-    if (member.start !== -1) {
-      const b = text.indexOf('\\', member.start);
-      if (b !== -1 && b < member.end) canonical = false;
-    }
-    member.canonical = canonical;
-  }
   return true;
 }
 
-/** A byte range [start, end) of a file. */
-export interface ByteSpan {
-  readonly start: number;
-  readonly end: number;
+/** A key as its UTF-8 bytes between quotes. */
+const byteOf = (key: string): Uint8Array => new TextEncoder().encode(`"${key}"`);
+
+/**
+ * The fastest path, for files written with sorted keys and without escapes
+ * (ours, python-tuf's): one pass over the bytes, run after `JSON.parse`
+ * accepted their text, that both vouches for the strict checks and copies
+ * the canonical bytes of the value of the top-level key `key`.
+ *
+ * It returns those bytes only when the whole text has: the keys of every
+ * object in strictly increasing code-point order (which is UTF-8 byte
+ * order; so no duplicate keys), no backslash at all (so no escapes and no
+ * lone surrogates), numbers of at most 15 digits without fraction or
+ * exponent, nesting within `maxDepth`, and `key`'s value an object or array
+ * with no `-0` in it. Then {@link Scanner} accepts the text, and the
+ * value's canonical JSON is its text without the whitespace outside strings
+ * (strings hold no raw control characters, and with no backslash each `"`
+ * opens or closes one), which is what is copied. In every other case it
+ * returns null, and the usual checks ({@link quickCheck}, then Scanner) and
+ * the reference encoder run.
+ */
+function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): Buffer | null {
+  const n = bytes.length;
+  // Strings and indentation are mostly long runs: read (and copied) four
+  // bytes at a time, little-endian both ways so the order is kept.
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const last4 = n - 4;
+  const inObject = new Uint8Array(maxDepth + 1);
+  /** Per depth: start and end (after the closing quote) of the object's previous key; start -1 for none. */
+  const prevKey = new Int32Array(2 * (maxDepth + 1));
+  /** The member's canonical bytes while they are copied (`state` 2). */
+  let out: Buffer | null = null;
+  let dst: DataView | null = null;
+  let o = 0;
+  let result: Buffer | null = null;
+  /** 0 looking for `key`, 1 `key` read, 2 inside its value, 3 past it. */
+  let state = 0;
+  let depth = 0;
+  let expectKey = false;
+  let i = 0;
+  while (i < n) {
+    const c = bytes[i] as number;
+    if (c === 34) {
+      // A string: up to the next quote, refusing any backslash.
+      const start = i;
+      if (out !== null) out[o++] = 34;
+      i++;
+      for (;;) {
+        while (i <= last4) {
+          const w = src.getUint32(i, true);
+          const q = w ^ 0x22222222; // a zero byte where w has a quote
+          const b = w ^ 0x5c5c5c5c; // ... or a backslash
+          if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+          if (dst !== null) {
+            dst.setUint32(o, w, true);
+            o += 4;
+          }
+          i += 4;
+        }
+        const d = bytes[i];
+        if (d === 34) break;
+        if (d === 92 || d === undefined) return null;
+        if (out !== null) out[o++] = d;
+        i++;
+      }
+      if (out !== null) out[o++] = 34;
+      i++;
+      if (!expectKey) continue;
+      expectKey = false;
+      // Compare with the object's previous key, quotes included: the first
+      // differing byte decides, and a key ends (quote) before any longer one.
+      const ps = prevKey[2 * depth] as number;
+      if (ps !== -1) {
+        const pl = (prevKey[2 * depth + 1] as number) - ps;
+        const kl = i - start;
+        const len = pl < kl ? pl : kl;
+        let m = 1;
+        while (m < len && bytes[ps + m] === bytes[start + m]) m++;
+        if (m === len) return null; // the same key
+        const x = bytes[start + m] as number;
+        const y = bytes[ps + m] as number;
+        if (x === 34 || (y !== 34 && x < y)) return null; // not after the previous key
+      }
+      prevKey[2 * depth] = start;
+      prevKey[2 * depth + 1] = i;
+      if (depth === 1 && state === 0 && i - start === keyBytes.length) {
+        let m = 1;
+        while (m < keyBytes.length && bytes[start + m] === keyBytes[m]) m++;
+        if (m === keyBytes.length) state = 1;
+      }
+      continue;
+    }
+    i++;
+    switch (c) {
+      case 32:
+      case 13:
+      case 9:
+        break;
+      case 10:
+        // A newline is never inside a string: skip the indentation after it.
+        while (i <= last4 && src.getUint32(i, true) === 0x20202020) i += 4;
+        break;
+      case 123: // {
+      case 91: // [
+        if (depth >= maxDepth) return null;
+        if (state === 1) {
+          state = 2;
+          out = Buffer.allocUnsafe(n - i + 1);
+          dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
+          o = 0;
+        }
+        if (out !== null) out[o++] = c;
+        depth++;
+        expectKey = c === 123;
+        inObject[depth] = c === 123 ? 1 : 0;
+        prevKey[2 * depth] = -1;
+        break;
+      case 125: // }
+      case 93: // ]
+        if (out !== null) out[o++] = c;
+        depth--;
+        expectKey = false;
+        if (state === 2 && depth === 1) {
+          state = 3;
+          result = (out as Buffer).subarray(0, o);
+          out = null;
+          dst = null;
+        }
+        break;
+      case 44: // ,
+        if (state === 1) return null; // the member's value is not an object or array
+        if (out !== null) out[o++] = c;
+        expectKey = inObject[depth] === 1;
+        break;
+      case 58: // :
+        if (out !== null) out[o++] = c;
+        break;
+      case 116: // true
+      case 110: // null
+      case 102: {
+        // false
+        const end = c === 102 ? i + 4 : i + 3;
+        if (out !== null) {
+          out[o++] = c;
+          while (i < end) out[o++] = bytes[i++] as number;
+        }
+        i = end;
+        break;
+      }
+      default: {
+        // A number (JSON.parse accepted it): '-' or a digit first.
+        const start = i - 1;
+        if (c === 45 && bytes[i] === 48 && state === 2) return null; // -0 is written 0
+        if (out !== null) out[o++] = c;
+        for (;;) {
+          const d = bytes[i] as number;
+          if (d >= 48 && d <= 57) {
+            if (out !== null) out[o++] = d;
+            i++;
+          } else if (d === 46 || d === 101 || d === 69) {
+            return null; // a fraction or exponent: refused below, with its path
+          } else {
+            break;
+          }
+        }
+        if (i - start - (c === 45 ? 1 : 0) > 15) return null; // maybe beyond 2^53-1
+      }
+    }
+  }
+  return state === 3 ? result : null;
 }
 
-/** What {@link parseJsonWithMember} returns. */
-export interface ParsedJson {
-  readonly value: JsonValue;
-  /**
-   * Where the value of the top-level key asked for stands in the bytes, when
-   * that value is an object or array written as its canonical JSON but for
-   * whitespace outside strings: in each of its objects the keys in
-   * code-point order, no backslash in any string (so no escapes), no `-0`.
-   * Then removing that whitespace gives its canonical bytes
-   * ({@link canonicalBytesFromText}). Undefined in every other case.
-   */
-  readonly canonicalSpan: ByteSpan | undefined;
-}
-
-function read(bytes: Uint8Array, file: string, opts: ParseJsonOptions, member: MemberText | null): JsonValue {
+function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length > maxBytes) {
     throw new InputError(
@@ -513,17 +605,7 @@ function read(bytes: Uint8Array, file: string, opts: ParseJsonOptions, member: M
     const reason = text.trim() === '' ? 'empty file' : msg.replace(/^[^:]*JSON[^:]*: /, '');
     throw new InputError(`${file}: not valid JSON${where}: ${reason}`, { file, cause });
   }
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!quickCheck(text, maxDepth, member)) {
-    new Scanner(text, file, maxDepth).run();
-    if (member !== null) member.start = -1;
-  } else if (member !== null && member.start !== -1 && member.canonical && text.length !== bytes.length) {
-    // Not ASCII: character positions to byte positions.
-    const start = Buffer.byteLength(text.slice(0, member.start), 'utf8');
-    member.end = start + Buffer.byteLength(text.slice(member.start, member.end), 'utf8');
-    member.start = start;
-  }
-  return value;
+  return { text, value };
 }
 
 /**
@@ -535,13 +617,27 @@ function read(bytes: Uint8Array, file: string, opts: ParseJsonOptions, member: M
  *   beyond 2^53-1, lone surrogates, nesting deeper than `maxDepth`.
  */
 export function parseJson(bytes: Uint8Array, file: string, opts: ParseJsonOptions = {}): JsonValue {
-  return read(bytes, file, opts, null);
+  const { text, value } = decodeChecked(bytes, file, opts);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
+  return value;
+}
+
+/** What {@link parseJsonWithMember} returns. */
+export interface ParsedJson {
+  readonly value: JsonValue;
+  /**
+   * The canonical bytes of the value of the top-level key asked for, read
+   * off the text, when the text allows (see {@link sortedScan}: files
+   * written with sorted keys and no escapes); else undefined.
+   */
+  readonly canonicalBytes: Buffer | undefined;
 }
 
 /**
- * {@link parseJson}, also telling where the canonical bytes of the value of
- * the top-level key `key` (metadata's `signed`) can be read off the bytes
- * without serializing the parsed value, when they can.
+ * {@link parseJson} (same checks, same errors), also giving the canonical
+ * bytes of the value of the top-level key `key` (metadata's `signed`) when
+ * they can be read off the text without serializing the parsed value.
  */
 export function parseJsonWithMember(
   bytes: Uint8Array,
@@ -549,8 +645,10 @@ export function parseJsonWithMember(
   key: string,
   opts: ParseJsonOptions = {}
 ): ParsedJson {
-  const member: MemberText = { key, start: -1, end: -1, canonical: false };
-  const value = read(bytes, file, opts, member);
-  const canonicalSpan = member.start !== -1 && member.canonical ? { start: member.start, end: member.end } : undefined;
-  return { value, canonicalSpan };
+  const { text, value } = decodeChecked(bytes, file, opts);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const canonical = sortedScan(bytes, maxDepth, byteOf(key));
+  if (canonical !== null) return { value, canonicalBytes: canonical };
+  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
+  return { value, canonicalBytes: undefined };
 }

@@ -5,9 +5,9 @@
  * field path and the problem. Unknown fields are kept as they were read.
  */
 import { fieldError } from '../errors.js';
-import { CanonicalError, canonicalBytes, canonicalBytesFromText } from './canonical.js';
+import { CanonicalError, canonicalBytes } from './canonical.js';
 import { parseExpires } from './expires.js';
-import { formatPath, parseJsonWithMember, type ByteSpan, type JsonObject, type JsonValue } from './json.js';
+import { formatPath, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
   TOP_LEVEL_ROLES,
@@ -304,9 +304,9 @@ function checkTimestamp(g: Guard, s: JsonObject): void {
   }
 }
 
-function signedBytesOf(g: Guard, signed: JsonObject, bytes: Uint8Array, span: ByteSpan | undefined): Buffer {
-  // Files written with sorted keys (ours, python-tuf's): read off the text.
-  if (span !== undefined) return canonicalBytesFromText(bytes, span.start, span.end);
+function signedBytesOf(g: Guard, signed: JsonObject, fromText: Buffer | undefined): Buffer {
+  // Files written with sorted keys and no escapes (ours, python-tuf's): read off the text.
+  if (fromText !== undefined) return fromText;
   try {
     return canonicalBytes(signed);
   } catch (e) {
@@ -328,7 +328,7 @@ export function parseMetadata<T extends RoleType>(
 ): ParsedMetadata<SignedByType[T]>;
 export function parseMetadata(bytes: Uint8Array, file: string): ParsedMetadata;
 export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleType): ParsedMetadata {
-  const { value: json, canonicalSpan } = parseJsonWithMember(
+  const { value: json, canonicalBytes: signedFromText } = parseJsonWithMember(
     bytes,
     file,
     'signed',
@@ -387,7 +387,7 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     bytes,
     signed: signed as unknown as Signed,
     signatures: sigs as unknown as ParsedMetadata['signatures'],
-    signedBytes: signedBytesOf(g, signed, bytes, canonicalSpan),
+    signedBytes: signedBytesOf(g, signed, signedFromText),
     expiresAt: expires.ms,
     legacy: g.legacy,
   };
