@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_MAX_DEPTH, formatPath, parseJson } from '../../src/metadata/json.js';
+import { DEFAULT_MAX_DEPTH, formatPath, parseJson, parseJsonWithMember } from '../../src/metadata/json.js';
 import { assertInputError, prng } from './helpers.js';
 
 const FILE = 'repo/metadata/some file.json';
@@ -353,11 +353,15 @@ describe('parseJson', () => {
     for (let n = 0; n < 1500; n++) {
       const text = gen(0);
       const expected = firstDuplicate(text);
+      // parseJsonWithMember (metadata's reader, with its own fast path) agrees.
+      const member = (): unknown => parseJsonWithMember(Buffer.from(text, 'utf8'), FILE, 'k').value;
       if (expected === undefined) {
         assert.deepEqual(parse(text), JSON.parse(text), text);
+        assert.deepEqual(member(), JSON.parse(text), text);
       } else {
         dups++;
         assertInputError(() => parse(text), { file: FILE, field: expected, message: /duplicate key/ });
+        assertInputError(member, { file: FILE, field: expected, message: /duplicate key/ });
       }
     }
     assert.ok(dups > 100 && dups < 1400, `generated ${String(dups)} texts with duplicates`);

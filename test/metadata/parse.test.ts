@@ -437,3 +437,54 @@ describe('checkKey', () => {
     assertInputError(() => checkKey({ keytype: 'ed25519' }, 'key.pub', []), { file: 'key.pub', field: 'scheme' });
   });
 });
+
+describe('parseMetadata: target digests (checked inline, without the regexes)', () => {
+  const env = fixtureEnvelopes();
+  // Every unit next to the hex ranges, units whose low byte is a hex digit,
+  // other digits and letters, and the cases of each rule.
+  const DIGESTS = [
+    '00', 'ab', 'AB', 'aB', 'Ab', '0f', 'f0', 'F0', '09', '90', 'ff'.repeat(64), 'FF'.repeat(32),
+    '', 'a', 'abc', 'ABC', '/0', ':0', '@0', 'G0', '`0', 'g0', '0/', '0:', '0@', '0G', '0`', '0g',
+    ' 0', '0 ', '0\n', '\u00000', '\u0130' + '0', '0\u0161', '\u0661\u0662', '\uff10\uff11', '\uff41\uff42',
+    '\ud83d\ude00', 'é0', 'xyz0', '0x', '-0', '+0', '0'.repeat(63),
+  ];
+  for (const digest of DIGESTS) {
+    for (const alg of ['sha256', 'sha512']) {
+      test(`${JSON.stringify(digest)} as ${alg}`, () => {
+        const tree = clone(env.targets);
+        setAt(tree, ['signed', 'targets', 'file.txt', 'hashes', 'sha512'], 'ab'.repeat(64));
+        setAt(tree, ['signed', 'targets', 'file.txt', 'hashes', alg], digest);
+        // The rule, as Guard.hexDigest states it with regexes.
+        const valid = digest !== '' && digest.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(digest);
+        if (!valid) {
+          assertInputError(() => parseTree(tree, 'targets'), {
+            file: FILE,
+            field: `signed.targets["file.txt"].hashes.${alg}`,
+            message: /non-empty hex string/,
+          });
+          return;
+        }
+        const md = parseTree(tree, 'targets');
+        assert.deepEqual(md.legacy, /^[0-9a-f]+$/.test(digest) ? [] : ['uppercase hex digest (python-tuf compares lowercase)']);
+      });
+    }
+  }
+
+  test('the first bad target in key order is the one named', () => {
+    const tree = clone(env.targets);
+    const t = getAt(tree, ['signed', 'targets', 'file.txt']);
+    setAt(tree, ['signed', 'targets', 'b'], { ...(t as Tree), hashes: { sha256: 'AB' } });
+    setAt(tree, ['signed', 'targets', 'c'], { ...(t as Tree), hashes: { sha256: 'zz' } });
+    setAt(tree, ['signed', 'targets', 'd'], { ...(t as Tree), length: -1 });
+    setAt(tree, ['signed', 'targets', '10'], { ...(t as Tree), custom: null });
+    assertInputError(() => parseTree(tree, 'targets'), { file: FILE, field: 'signed.targets.c.hashes.sha256', message: /non-empty hex string/ });
+    deleteAt(tree, ['signed', 'targets', 'c']);
+    assertInputError(() => parseTree(tree, 'targets'), { file: FILE, field: 'signed.targets.d.length', message: /must be an integer >= 0/ });
+    deleteAt(tree, ['signed', 'targets', 'd']);
+    // Integer-like keys come first: the "custom": null note before the uppercase one.
+    assert.deepEqual(parseTree(tree, 'targets').legacy, [
+      '"custom": null in a target (go-tuf drops it and the signature breaks)',
+      'uppercase hex digest (python-tuf compares lowercase)',
+    ]);
+  });
+});

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The fast path of parseJsonWithMember (used by parseMetadata): for texts with
+ * sorted keys and no escapes, one pass over the bytes vouches for the strict
+ * checks and copies the canonical bytes of `signed`. Every case is checked
+ * against the reference (parseJson's checks and errors, canonicalBytes of the
+ * parsed value), and the cases are also checked to take (or not take) the
+ * fast path, so a divergence or a silent fall-back fails a test.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canonicalBytes, compareCodePoints } from '../../src/metadata/canonical.js';
+import { InputError } from '../../src/errors.js';
+import { parseJson, parseJsonWithMember } from '../../src/metadata/json.js';
+import { parseMetadata } from '../../src/metadata/parse.js';
+import { fixtureTargets, prng, randomJson, readTestdata, TESTDATA_FILES } from './helpers.js';
+
+const FILE = 'x.json';
+
+/** What parseJson says about the bytes: the value, or the error. */
+function reference(bytes: Uint8Array, opts: Parameters<typeof parseJson>[2]): { value?: unknown; error?: string } {
+  try {
+    return { value: parseJson(bytes, FILE, opts) };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return { error: `${e.message} | ${String(e.field)}` };
+  }
+}
+
+/**
+ * parseJsonWithMember on the text, checked against the reference; returns
+ * the canonical bytes of `signed` when the fast path gave them, undefined
+ * when it did not, and null when the text is refused (as the reference does).
+ */
+function viaText(text: string, opts: Parameters<typeof parseJson>[2] = {}): Buffer | undefined | null {
+  const bytes = Buffer.from(text, 'utf8');
+  const want = reference(bytes, opts);
+  let got;
+  try {
+    got = parseJsonWithMember(bytes, FILE, 'signed', opts);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    assert.equal(`${e.message} | ${String(e.field)}`, want.error, text);
+    return null;
+  }
+  assert.equal(want.error, undefined, `accepted what parseJson refuses: ${text}`);
+  assert.deepEqual(got.value, want.value, text);
+  if (got.canonicalBytes === undefined) return undefined;
+  const signed = canonicalBytes((got.value as { signed: unknown }).signed);
+  assert.equal(got.canonicalBytes.toString('utf8'), signed.toString('utf8'), text);
+  assert.deepEqual(got.canonicalBytes, signed, text);
+  return got.canonicalBytes;
+}
+
+/** Texts with sorted keys and no escapes: the fast path must be taken. */
+const FAST: readonly (readonly [string, string])[] = [
+  ['compact', '{"signatures":[],"signed":{"a":1,"b":[true,false,null],"c":{}}}'],
+  ['pretty-printed', JSON.stringify({ signatures: [], signed: { a: { b: [1, 2, { c: 'd' }] }, e: 'f' } }, null, 2)],
+  ['tabs, CRLF and spaces everywhere', '{\r\n\t"signatures":[ ] ,"signed" :\t{ "a" : [ 1 , 2 ] ,\r\n "b":{ } , "c" : [ ] }}\r\n'],
+  ['spaces inside strings kept', '{"signed":{"a b":" x  y ","c":"    ","d":"{ [ , : ] }","e":"\t"}}'.replace('\t', ' ')],
+  ['code-point order beyond U+FFFF (UTF-16 order differs)', '{"signed":{"z":1,"é":2,"\uffff":3,"😀":4}}'],
+  ['private use area before astral', '{"signed":{"\ue000":1,"\u{10000}":2}}'],
+  ['integer-like keys in code-point order', '{"signed":{"1":0,"10":1,"9":2}}'],
+  ['prefix keys', '{"signed":{"":1,"a":2,"ab":3,"abc":4}}'],
+  ['a space and ! sort before the closing quote', '{"signed":{"a":1,"a b":2,"a!":3,"aa":4}}'],
+  ['-0 outside signed', '{"signed":{"a":1},"x":-0}'],
+  ['signed is an array', '{"signed":[{"a":1},[],"s",0,-1,true,false,null]}'],
+  ['15-digit integers', '{"signed":{"a":999999999999999,"b":-999999999999999,"c":0,"d":-1}}'],
+  ['__proto__ key', '{"signed":{"__proto__":{"x":1},"a":2}}'],
+  ['a nested key named signed', '{"signed":{"signed":{"b":1}}}'],
+  ['keys shaped like signed before it', '{"sig":1,"signe":{"a":1},"signed":{"b":2},"signedx":{"c":3}}'],
+  ['non-ASCII before, inside and after signed', '{"a":"ééé😀\u2028","signatures":["ü"],"signed":{"k":"ü😀","l":"\ufeff"},"z":"ж"}'],
+  ['deep nesting within the limit', '{"signed":' + '['.repeat(62) + ']'.repeat(62) + '}'],
+  ['empty signed object', '{"signed":{}}'],
+  ['empty signed object with whitespace', '{"signed":{ \n }}'],
+  ['numbers next to brackets', '{"signed":{"a":[0,10,-20],"b":{"c":3}}}'],
+  ['a top-level object key after signed sorts after it', '{"signed":{"a":1},"t":{"b":[]}}'],
+];
+
+/** Texts the fast path leaves to the reference (accepted or refused there). */
+const SLOW: readonly (readonly [string, string])[] = [
+  ['unsorted keys', '{"signed":{"b":1,"a":2}}'],
+  ['unsorted keys deeper', '{"signed":{"a":{"y":1,"x":2}}}'],
+  ['unsorted keys in an array element', '{"signed":[{"a":1},{"c":1,"b":2}]}'],
+  ['unsorted top level', '{"signed":{"a":1},"signatures":[]}'],
+  ['unsorted keys outside signed', '{"a":{"y":1,"x":2},"signed":{}}'],
+  ['a key before one it is a prefix of, space next', '{"signed":{"a b":1,"a":2}}'],
+  ['a key before one it is a prefix of, ! next', '{"signed":{"a!":1,"a":2}}'],
+  ['a key before one it is a prefix of', '{"signed":{"ab":1,"a":2}}'],
+  ['UTF-16 order but not code-point order', '{"signed":{"😀":1,"\uffff":2}}'],
+  ['integer-like keys in numeric order', '{"signed":{"1":0,"9":1,"10":2}}'],
+  ['escaped quote in a value', '{"signed":{"a":"x\\"y"}}'],
+  ['escaped backslash in a value', '{"signed":{"a":"x\\\\y"}}'],
+  ['escaped slash', '{"signed":{"a":"x\\/y"}}'],
+  ['unicode escape', '{"signed":{"a":"\\u0041"}}'],
+  ['newline escape (PEM keys)', '{"signed":{"a":"-----BEGIN\\n"}}'],
+  ['escape outside signed', '{"signatures":[{"sig":"\\u0061"}],"signed":{"a":1}}'],
+  ['escaped key', '{"signed":{"\\u0061":1}}'],
+  ['-0', '{"signed":{"a":-0}}'],
+  ['-0 in an array', '{"signed":[1,-0]}'],
+  ['16-digit safe integer', '{"signed":{"a":9007199254740991}}'],
+  ['signed is a string', '{"signed":"x"}'],
+  ['signed is a number, an object follows', '{"signed":5,"z":{"a":1}}'],
+  ['signed is null, an array follows', '{"signed":null,"z":[1]}'],
+  ['signed is true at the end', '{"a":{},"signed":true}'],
+  ['no signed', '{"signatures":[],"x":{"a":1}}'],
+  ['signed only nested', '{"a":{"signed":{"b":1}}}'],
+  ['top-level array', '[{"signed":{"b":1}}]'],
+  ['top-level string', '"signed"'],
+  ['escaped top-level key', '{"\\u0073igned":{"a":1}}'],
+];
+
+/** Texts the reference refuses: refused with the same message and field. */
+const REFUSED: readonly (readonly [string, string])[] = [
+  ['duplicate key in sorted position', '{"signed":{"a":1,"a":2}}'],
+  ['duplicate key after others', '{"signed":{"a":1,"b":2,"a":3}}'],
+  ['duplicate signed', '{"signed":{},"signed":{}}'],
+  ['duplicate empty key', '{"signed":{"":1,"":2}}'],
+  ['float', '{"signed":{"a":1.5}}'],
+  ['exponent', '{"signed":{"a":1e3}}'],
+  ['float outside signed', '{"a":0.1,"signed":{}}'],
+  ['integer beyond 2^53-1', '{"signed":{"a":9007199254740992}}'],
+  ['too deep', '{"signed":' + '['.repeat(64) + ']'.repeat(64) + '}'],
+  ['lone surrogate escape', '{"signed":{"a":"\\ud800"}}'],
+];
+
+describe('parseJsonWithMember: canonical bytes of signed read off the text', () => {
+  describe('taken, and equal to canonicalBytes of the parsed value', () => {
+    for (const [name, text] of FAST) {
+      test(name, () => {
+        assert.notEqual(viaText(text), undefined, 'the fast path was not taken');
+      });
+    }
+  });
+
+  describe('not taken, and the reference decides', () => {
+    for (const [name, text] of SLOW) {
+      test(name, () => {
+        assert.equal(viaText(text), undefined, 'the fast path was taken');
+      });
+    }
+  });
+
+  describe('refused as parseJson refuses', () => {
+    for (const [name, text] of REFUSED) {
+      test(name, () => {
+        assert.equal(viaText(text), null, 'not refused');
+      });
+    }
+    test('a lower depth limit', () => {
+      assert.equal(viaText('{"signed":{"a":[[]]}}', { maxDepth: 3 }), null);
+      assert.notEqual(viaText('{"signed":{"a":[[]]}}', { maxDepth: 4 }), undefined);
+    });
+  });
+
+  test('strings and indentation of every length, at every alignment (read a word at a time)', () => {
+    let n = 0;
+    for (const unit of ['x', 'é', '😀', ' ', 'ab ']) {
+      for (let len = 0; len <= 13; len++) {
+        for (let pad = 0; pad <= 4; pad++) {
+          const str = unit.repeat(len);
+          const indent = ' '.repeat((len + pad) % 10);
+          const text = `{${' '.repeat(pad)}"signed":{"a${str}":"${str}","b":[\n${indent}"${str}",\n${indent}${String(len)}]}}`;
+          const want = viaText(text);
+          assert.notEqual(want, undefined, text);
+          // The same bytes at every offset of a larger buffer, quotes around them.
+          for (let at = 1; at <= 4; at++) {
+            const bytes = Buffer.from(text, 'utf8');
+            const host = Buffer.alloc(bytes.length + 2 * at, 0x22);
+            bytes.copy(host, at);
+            assert.deepEqual(parseJsonWithMember(host.subarray(at, at + bytes.length), FILE, 'signed').canonicalBytes, want);
+          }
+          // A quote or a backslash at each place in a word.
+          for (let k = 0; k <= len; k++) {
+            const cut = Array.from(str);
+            assert.equal(viaText(`{"signed":{"a":"${cut.slice(0, k).join('')}\\"${cut.slice(k).join('')}"}}`), undefined);
+            assert.equal(viaText(`{"signed":{"a":"${cut.slice(0, k).join('')}","b":"${cut.slice(k).join('')}"}}`) === undefined, false);
+          }
+          n++;
+        }
+      }
+    }
+    assert.equal(n, 5 * 14 * 5);
+  });
+
+  test('random texts: sorted or not, with or without escapes, duplicates, floats, -0', () => {
+    const rnd = prng(20261123);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const ws = (): string => pick(['', '', '', ' ', '\n  ', '\t', '\r\n', '    ']);
+    const write = (v: unknown, sorted: boolean): string => {
+      if (Array.isArray(v)) return '[' + ws() + v.map((x) => write(x, sorted)).join(ws() + ',' + ws()) + ws() + ']';
+      if (typeof v === 'object' && v !== null) {
+        const keys = Object.keys(v);
+        if (sorted) keys.sort(compareCodePoints);
+        else if (rnd() < 0.5) keys.reverse();
+        if (keys.length > 0 && rnd() < 0.03) keys.push(pick(keys)); // a duplicate
+        const parts = keys.map((k) => ws() + JSON.stringify(k) + ws() + ':' + ws() + write((v as Record<string, unknown>)[k], sorted));
+        return '{' + parts.join(',') + ws() + '}';
+      }
+      if (typeof v === 'number' && rnd() < 0.03) return pick(['-0', '1.5', '1e2', '12345678901234567', '9007199254740991']);
+      return JSON.stringify(v);
+    };
+    // Tricky characters (escapes: the reference runs), and the same values
+    // with the characters that need escapes replaced (the fast path, mostly).
+    const noEscapes = (t: string): string =>
+      Array.from(t, (ch) => {
+        const c = ch.charCodeAt(0);
+        return c < 0x20 || c === 0x7f || ch === '"' || ch === '\\' || ch === '\u2028' ? 'q' : ch;
+      }).join('');
+    const strip = (v: unknown): unknown => {
+      if (typeof v === 'string') return noEscapes(v);
+      if (Array.isArray(v)) return v.map(strip);
+      if (typeof v === 'object' && v !== null) {
+        const o: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) o[noEscapes(k)] = strip(x);
+        return o;
+      }
+      return v;
+    };
+    const values = [...randomJson(7, 600), ...randomJson(8, 1400).map(strip)];
+    const seen = { fast: 0, slow: 0, refused: 0 };
+    for (const v of values) {
+      const sorted = rnd() < 0.85;
+      const before = rnd() < 0.5 ? `"a":${write(strip(pick(['é😀', 'x', { k: [1] }])), sorted)},` : '';
+      const after = rnd() < 0.5 ? `,"z":${write(v, sorted)}` : '';
+      const r = viaText(`{${ws()}${before}"signed"${ws()}:${ws()}${write(v, sorted)}${ws()}${after}}`);
+      if (r === null) seen.refused++;
+      else if (r === undefined) seen.slow++;
+      else seen.fast++;
+    }
+    assert.ok(seen.fast > 300 && seen.slow > 300 && seen.refused > 50, JSON.stringify(seen));
+  });
+
+  test('parseMetadata takes it for sorted files and gives the reference bytes', () => {
+    const signed = { ...fixtureTargets(), custom_note: 'Grüße 😀' } as Record<string, unknown>;
+    const sortedText = (v: unknown): string =>
+      JSON.stringify(
+        v,
+        (_k, x: unknown) => {
+          if (typeof x !== 'object' || x === null || Array.isArray(x)) return x;
+          const o: Record<string, unknown> = {};
+          for (const k of Object.keys(x).sort(compareCodePoints)) o[k] = (x as Record<string, unknown>)[k];
+          return o;
+        },
+        2
+      );
+    const bytes = Buffer.from(sortedText({ signatures: [{ keyid: 'ab', sig: 'cd' }], signed }), 'utf8');
+    assert.notEqual(parseJsonWithMember(bytes, FILE, 'signed').canonicalBytes, undefined);
+    assert.deepEqual(parseMetadata(bytes, FILE, 'targets').signedBytes, canonicalBytes(signed));
+    // python-written files; PEM keys hold \n escapes, so not all are read off the text.
+    let taken = 0;
+    for (const [name, role] of TESTDATA_FILES) {
+      const b = readTestdata(name);
+      if (parseJsonWithMember(b, name, 'signed').canonicalBytes !== undefined) taken++;
+      const raw = JSON.parse(b.toString('utf8')) as { signed: unknown };
+      assert.deepEqual(parseMetadata(b, name, role).signedBytes, canonicalBytes(raw.signed), name);
+    }
+    assert.ok(taken >= 4, `read off the text for ${String(taken)} files`);
+  });
+});
