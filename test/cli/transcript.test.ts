@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys } from '../support/run.js';
+import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, toolSha } from '../support/run.js';
 
 const HOSTILE_REASON = '<script>alert("x")</script> | *not* a [link](http://example.com)';
 const RUN = 'bootstrap-root-20260822T093000Z';
@@ -65,6 +65,8 @@ describe('audit export --format md', () => {
       assert.match(md, new RegExp(`^\\| ${role} \\| ${name} \\|   \\|$`, 'm'), `${role} ${name}`);
     }
     assert.match(md, /Keyholders: 2 of 3 must sign\./);
+    // The tool as `self-check` identifies it (issue 6 §2), in groups of four.
+    assert.ok(md.replace(/[ `]/g, '').includes(toolSha()), 'the transcript shows the tool SHA-256 self-check prints');
     steps.forEach((id, i) => {
       assert.match(md, new RegExp(`^\\| ${String(i + 1)} \\| \\*\\*${id}\\*\\*: .*\\| 2026-08-22T09:30:00Z \\| (passed|\\*\\*exception\\*\\*) \\| {3}\\|$`, 'm'), id);
     });
