@@ -19,7 +19,7 @@ import { MAX_ROOT_BYTES, parseMetadata } from '../metadata/parse.js';
 import { serializeMetadata } from '../metadata/serialize.js';
 import { verifyRootRotation, verifyThreshold } from '../metadata/verify.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
-import { readBoundedFile } from './metadata-dir.js';
+import { readBoundedFile, readOptionalFile } from './metadata-dir.js';
 import type { Workspace } from './workspace.js';
 
 /** Roles that have drafts in a workspace. */
@@ -59,13 +59,8 @@ export function draftRel(role: DraftRole): string {
 /** Reads `drafts/ROLE.json`, or null when there is no draft. @throws InputError for a malformed draft */
 export function readDraft<R extends DraftRole>(ws: Workspace, role: R): DraftFile<R extends 'root' ? Root : Targets> | null {
   const rel = draftRel(role);
-  let bytes: Uint8Array;
-  try {
-    bytes = readBoundedFile(join(ws.dir, rel), role === 'root' ? MAX_ROOT_BYTES : MAX_DRAFT_BYTES);
-  } catch (e) {
-    if (e instanceof InputError && e.message.endsWith('no such file')) return null;
-    throw e;
-  }
+  const bytes = readOptionalFile(join(ws.dir, rel), role === 'root' ? MAX_ROOT_BYTES : MAX_DRAFT_BYTES);
+  if (bytes === null) return null;
   const md = parseMetadata(bytes, rel, role) as unknown as ParsedMetadata<R extends 'root' ? Root : Targets>;
   return { file: rel, bytes, md };
 }

@@ -81,6 +81,19 @@ export function metadataDirSource(dir: string, maxBytes = DEFAULT_MAX_BYTES): Me
   };
 }
 
+/**
+ * {@link readBoundedFile}, or null when there is no such file (a draft, an
+ * incident record, a published version that may or may not be there).
+ */
+export function readOptionalFile(path: string, maxBytes = DEFAULT_MAX_BYTES): Uint8Array | null {
+  try {
+    return readBoundedFile(path, maxBytes);
+  } catch (e) {
+    if (e instanceof InputError && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 /** Reads a whole file, refusing one larger than `maxBytes` before reading it. */
 export function readBoundedFile(path: string, maxBytes = DEFAULT_MAX_BYTES): Uint8Array {
   let size: number;

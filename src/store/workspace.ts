@@ -18,7 +18,7 @@ import { Guard } from '../metadata/parse.js';
 import { parsePublicKeyFile, type PublicKeyFile } from '../metadata/public-key-file.js';
 import { stringifySorted } from '../metadata/serialize.js';
 import { writeFileAtomic } from './atomic.js';
-import { readBoundedFile } from './metadata-dir.js';
+import { readBoundedFile, readOptionalFile } from './metadata-dir.js';
 
 export const WORKSPACE_FORMAT = 'tuf-ceremony/workspace/v1';
 export const SUBDIRS = ['keyholders', 'metadata', 'drafts', 'requests', 'signatures', 'audit'] as const;
@@ -97,17 +97,12 @@ export async function createWorkspace(dir: string, name: string, created: string
  */
 export function openWorkspace(dir: string): Workspace {
   const file = join(dir, 'ceremony.json');
-  let bytes: Uint8Array;
-  try {
-    bytes = readBoundedFile(file, 64 * 1024);
-  } catch (e) {
-    if (e instanceof InputError && e.message.endsWith('no such file')) {
-      throw new InputError(`${dir}: not a tuf-ceremony workspace (no ceremony.json)`, {
-        file: dir,
-        hint: 'run `tuf-ceremony init DIR` to make one, or pass --dir DIR',
-      });
-    }
-    throw e;
+  const bytes = readOptionalFile(file, 64 * 1024);
+  if (bytes === null) {
+    throw new InputError(`${dir}: not a tuf-ceremony workspace (no ceremony.json)`, {
+      file: dir,
+      hint: 'run `tuf-ceremony init DIR` to make one, or pass --dir DIR',
+    });
   }
   return { dir, settings: parseSettings(bytes, file) };
 }

@@ -41,7 +41,7 @@ import {
   type DraftFile,
   type DraftRole,
 } from '../../store/drafts.js';
-import { metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
+import { metadataDirSource, readBoundedFile, readOptionalFile } from '../../store/metadata-dir.js';
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, audit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
@@ -369,13 +369,8 @@ function overlay(dir: string, extra: ReadonlyMap<string, Uint8Array>): MetadataS
 async function writePublished(dir: string, name: string, bytes: Uint8Array, exclusive: boolean): Promise<void> {
   const path = join(dir, name);
   if (exclusive) {
-    let existing: Uint8Array | undefined;
-    try {
-      existing = readBoundedFile(path, MAX_DRAFT_BYTES);
-    } catch (e) {
-      if (!(e instanceof InputError && e.message.endsWith('no such file'))) throw e;
-    }
-    if (existing !== undefined) {
+    const existing = readOptionalFile(path, MAX_DRAFT_BYTES);
+    if (existing !== null) {
       if (Buffer.from(existing).equals(Buffer.from(bytes))) return;
       throw new InputError(`metadata/${name}: already published with other content; not replaced`, {
         file: `metadata/${name}`,

@@ -14,7 +14,7 @@ import { Guard } from '../../metadata/parse.js';
 import { stringifySorted } from '../../metadata/serialize.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { readDraft, sha256Hex, writeDraft } from '../../store/drafts.js';
-import { readBoundedFile } from '../../store/metadata-dir.js';
+import { readOptionalFile } from '../../store/metadata-dir.js';
 import type { Workspace } from '../../store/workspace.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, audit, keyResolver, namesFor, openCeremony, output, trustedRoot } from './context.js';
@@ -41,13 +41,8 @@ export interface Incident {
 
 /** Reads `drafts/root.incident.json`, or null. @throws InputError when malformed */
 export function readIncident(ws: Workspace): Incident | null {
-  let bytes: Uint8Array;
-  try {
-    bytes = readBoundedFile(join(ws.dir, INCIDENT_PATH), 64 * 1024);
-  } catch (e) {
-    if (e instanceof InputError && e.message.endsWith('no such file')) return null;
-    throw e;
-  }
+  const bytes = readOptionalFile(join(ws.dir, INCIDENT_PATH), 64 * 1024);
+  if (bytes === null) return null;
   const g = new Guard(INCIDENT_PATH);
   const o = g.object(parseJson(bytes, INCIDENT_PATH, { maxBytes: 64 * 1024 }), []);
   if (o['format'] !== INCIDENT_FORMAT) g.fail(['format'], `must be "${INCIDENT_FORMAT}"`);
