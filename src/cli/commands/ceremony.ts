@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { checkRootDraft } from '../../ceremony/root-draft.js';
 import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
-import { reviewLines } from '../../ceremony/review.js';
+import { groupedHash, reviewLines } from '../../ceremony/review.js';
 import {
   collectSignatures,
   incomingFromMetadata,
@@ -33,7 +33,6 @@ import {
   DRAFT_ROLES,
   MAX_DRAFT_BYTES,
   readDraft,
-  readPublishedTargets,
   removeDraft,
   sha256Hex,
   writeDraft,
@@ -49,13 +48,13 @@ import { artifact, audit, keyIdsOf, nameRecord, namesFor, openCeremony, output, 
 /** The published version a draft of `role` is compared with. */
 function previousOf(c: Ceremony, role: DraftRole): Signed | null {
   if (role === 'root') return trustedRoot(c);
-  return readPublishedTargets(c.ws)?.md.signed ?? null;
+  return c.publishedTargets()?.md.signed ?? null;
 }
 
 /** Errors that keep a draft from being requested or published. */
 function draftErrors(c: Ceremony, role: DraftRole, signed: Signed, nowMs: number): string[] {
   if (role === 'root') return checkRootDraft(signed as Root, trustedRoot(c), nowMs).errors;
-  const published = readPublishedTargets(c.ws)?.md.signed ?? null;
+  const published = c.publishedTargets()?.md.signed ?? null;
   return checkTargetsDraft(signed as Targets, published, trustedRoot(c), nowMs).errors;
 }
 
@@ -141,17 +140,13 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
     { ok: true, role, version: signed.version, file: shown, signedSha256: req.signed_sha256, eligibleKeyids: req.eligible_keyids, thresholds: st.thresholds.map(jsonThreshold), auditHead },
     [
       `signing request for ${role} version ${String(signed.version)} written to ${shown}`,
-      `SHA-256 of the bytes to sign: ${groupHex(req.signed_sha256)}`,
+      `SHA-256 of the bytes to sign: ${groupedHash(req.signed_sha256)}`,
       ...st.thresholds.map(thresholdLine),
       `carry it to each keyholder's machine; there: tuf-ceremony sign ${basename(shown)} --key KEYREF`,
       `audit head: ${auditHead}`,
     ]
   );
   return 0;
-}
-
-function groupHex(hex: string): string {
-  return (hex.match(/.{1,4}/g) ?? []).join(' ');
 }
 
 function jsonThreshold(t: DraftStatus['thresholds'][number]): object {
@@ -243,7 +238,7 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
   const rejected = results.flatMap((r) => r.result.rejected);
   const lines: string[] = [];
   for (const r of results) {
-    lines.push(`${r.role} version ${String(r.version)} (SHA-256 ${groupHex(r.result.signedSha256)}):`);
+    lines.push(`${r.role} version ${String(r.version)} (SHA-256 ${groupedHash(r.result.signedSha256)}):`);
     for (const a of r.result.added) lines.push(`  + ${a.keyholder ?? a.keyid.slice(0, 8)} (key ${a.keyid.slice(0, 8)}) from ${a.source}: signature verified and kept`);
     for (const a of r.result.duplicates) lines.push(`  = ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: ${a.note}`);
     for (const a of r.result.rejected) lines.push(`  ! ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: REJECTED: ${a.reason}`);
@@ -300,7 +295,7 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
   if (drafts.length === 0) lines.push('drafts: none');
   for (const d of drafts) {
     const s = d.status;
-    lines.push(`draft ${s.role} version ${String(s.version)}, expires ${s.expires} (${d.file}, SHA-256 ${groupHex(s.signedSha256)})`);
+    lines.push(`draft ${s.role} version ${String(s.version)}, expires ${s.expires} (${d.file}, SHA-256 ${groupedHash(s.signedSha256)})`);
     const inc = s.role === 'root' ? readIncident(c.ws) : null;
     if (inc !== null) lines.push(`  recovery draft: ${String(inc.revoked_keyids.length)} key ID${inc.revoked_keyids.length === 1 ? '' : 's'} declared compromised on ${inc.declared}; their signatures are refused`);
     for (const t of s.thresholds) lines.push(`  ${thresholdLine(t)}`);
@@ -348,7 +343,7 @@ function publishedList(c: Ceremony, nowMs: number): { file: string; role: string
     });
   };
   if (c.trust.root !== null) add(c.trust.root.file, c.trust.root.md.signed);
-  const t = readPublishedTargets(c.ws);
+  const t = c.publishedTargets();
   if (t !== null) add(t.file, t.md.signed);
   return out;
 }
@@ -466,7 +461,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
  * signed bytes (a publish that stopped before removing the draft), else null.
  */
 function alreadyPublished(c: Ceremony, role: DraftRole, d: DraftFile): { bytes: Uint8Array } | null {
-  const p = role === 'root' ? c.trust.root : readPublishedTargets(c.ws);
+  const p = role === 'root' ? c.trust.root : c.publishedTargets();
   if (p === null || p.md.signed.version !== d.md.signed.version) return null;
   return Buffer.from(p.md.signedBytes).equals(Buffer.from(d.md.signedBytes)) ? { bytes: p.bytes } : null;
 }

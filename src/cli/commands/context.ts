@@ -12,9 +12,9 @@ import { keyholderNames, type KeyResolver, type Keyholder } from '../../ceremony
 import type { DeviceDescription } from '../../crypto/signer.js';
 import { InputError, VerificationError } from '../../errors.js';
 import { computeKeyId, type TufKey } from '../../metadata/keys.js';
-import type { Root, Signed } from '../../metadata/model.js';
+import type { Root, Signed, Targets } from '../../metadata/model.js';
 import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../metadata/public-key-file.js';
-import { loadTrust, sha256Hex, type Artifact, type Trust } from '../../store/drafts.js';
+import { loadTrust, readPublishedTargets, sha256Hex, type Artifact, type PublishedFile, type Trust } from '../../store/drafts.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
 import { openWorkspace, readKeyholders, type Workspace } from '../../store/workspace.js';
 import type { GlobalOptions, Io } from '../io.js';
@@ -26,6 +26,8 @@ export interface Ceremony {
   readonly keyholders: readonly PublicKeyFile[];
   readonly io: Io;
   readonly global: GlobalOptions;
+  /** The published targets (metadata/targets.json or V.targets.json), read once per command; null when none. */
+  readonly publishedTargets: () => PublishedFile<Targets> | null;
 }
 
 /** Opens the workspace, walks its published root chain and reads the keyholders. */
@@ -33,7 +35,10 @@ export async function openCeremony(global: GlobalOptions, io: Io): Promise<Cerem
   const ws = openWorkspace(workspaceDir(global, io));
   const trust = loadTrust(ws);
   const keyholders = await readKeyholders(ws);
-  return { ws, trust, keyholders, io, global };
+  // Targets may hold 100,000 entries: read and parsed at most once, and only when a command needs them.
+  let targets: PublishedFile<Targets> | null | undefined;
+  const publishedTargets = (): PublishedFile<Targets> | null => (targets === undefined ? (targets = readPublishedTargets(ws)) : targets);
+  return { ws, trust, keyholders, io, global, publishedTargets };
 }
 
 /** The trusted (latest published) root's `signed`, or null. */

@@ -30,7 +30,7 @@ import {
 import { MAX_EXPIRES_DAYS } from '../../ceremony/root-draft.js';
 import { InputError } from '../../errors.js';
 import type { Metadata, Targets } from '../../metadata/model.js';
-import { readDraft, readPublishedTargets, writeDraft, type Artifact, type DraftFile } from '../../store/drafts.js';
+import { readDraft, writeDraft, type Artifact, type DraftFile } from '../../store/drafts.js';
 import { hashFiles, type HashedFile } from '../../store/hash-files.js';
 import { formatBytes, progressBar } from '../../ui/progress.js';
 import type { GlobalOptions, Io } from '../io.js';
@@ -40,7 +40,7 @@ import { carrySignatures, refuseExistingDraft, refuseNewErrors, saveEdit, signat
 const fielded = (check: TargetsDraftCheck): FieldedCheck => ({ errors: check.errors, fields: check.issues.map((i) => i.field) });
 
 function publishedTargets(c: Ceremony): Targets | null {
-  return readPublishedTargets(c.ws)?.md.signed ?? null;
+  return c.publishedTargets()?.md.signed ?? null;
 }
 
 function check(c: Ceremony, draft: Targets, nowMs: number): TargetsDraftCheck {
@@ -127,7 +127,7 @@ export async function runTargetsDraft(opts: TargetsDraftOptions, global: GlobalO
       field: 'defaults.targets_expires_days',
     });
   }
-  const published = readPublishedTargets(c.ws);
+  const published = c.publishedTargets();
   const draft = newTargetsDraft(published?.md.signed ?? null, nowMs, { expiresDays: days });
   const { kept, discarded } = carrySignatures(existing, draft);
   const md: Metadata<Targets> = { signed: draft, signatures: kept };
