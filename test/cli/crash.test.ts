@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseJson } from '../../src/metadata/json.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 import { verifyWithRoot } from '../../src/metadata/verify.js';
-import { prng } from '../metadata/helpers.js';
+import { prng } from '../support/prng.js';
 import { runCli } from '../support/cli.js';
 import { CEREMONY_NOW, CEREMONY_PASS, ceremonyFixture, type CeremonyFixture } from '../support/ceremony.js';
 

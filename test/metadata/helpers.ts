@@ -11,6 +11,9 @@ import type { InputError } from '../../src/errors.js';
 import type { Root, Snapshot, Targets, Timestamp } from '../../src/metadata/model.js';
 import { signMetadata, testKey, type TestKey } from '../support/keys.js';
 import { thrownInputError } from '../support/assert-input.js';
+import { prng } from '../support/prng.js';
+
+export { prng };
 
 /** Real metadata from the tuf-on-ci demo repository (read in place, never written). */
 // shared/ stands beside the project's root; build/test/metadata/ is three levels below it.
@@ -212,18 +215,6 @@ export function fixtureEnvelopes(): Record<'root' | 'targets' | 'snapshot' | 'ti
     targets: clone(signMetadata(fixtureTargets(), [k.targets])) as unknown as Tree,
     snapshot: clone(signMetadata(fixtureSnapshot(), [k.snapshot])) as unknown as Tree,
     timestamp: clone(signMetadata(fixtureTimestamp(), [k.timestamp])) as unknown as Tree,
-  };
-}
-
-/** Deterministic PRNG (mulberry32), so generated cases never depend on the run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+/** One seeded generator for tests, the benchmark data and the crash test. */
+
+/** Deterministic PRNG (mulberry32), so generated cases never depend on the run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
