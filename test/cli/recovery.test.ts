@@ -114,6 +114,31 @@ describe('key-compromise recovery: root draft --revoke', () => {
     await ok(ws, ['verify', 'metadata', '--at', '2030-02-01T00:00:00Z']);
   });
 
+  it('a tampered incident record: exit 2 naming the file and the field, nothing written', async () => {
+    const ws = await copy();
+    await ok(ws, ['root', 'draft', '--revoke', 'erin']);
+    const file = join(ws, 'drafts', 'root.incident.json');
+    const good = await readFile(file, 'utf8');
+    const cases: [string, RegExp][] = [
+      [good.slice(0, 40), /root\.incident\.json/],
+      [good.replace('{', '{"reason": "x",'), /root\.incident\.json.*(duplicate|reason)/],
+      [good.replace(/"trusted_version": 1/, '"trusted_version": 1.5'), /root\.incident\.json.*trusted_version/],
+      [good.replace(/"revoked_keyids": \[/, '"revoked_keyids": [7, '), /root\.incident\.json.*revoked_keyids/],
+      [good.replace('tuf-ceremony/incident/v1', 'v0'), /root\.incident\.json: format/],
+    ];
+    const draft = await readFile(join(ws, 'drafts', 'root.json'));
+    for (const [text, msg] of cases) {
+      await writeFile(file, text);
+      for (const args of [['status'], ['publish', 'root']]) {
+        const r = await run(ws, args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, msg);
+      }
+      assert.deepEqual(await readFile(join(ws, 'drafts', 'root.json')), draft);
+      assert.deepEqual((await readdir(join(ws, 'metadata'))).sort(), ['1.root.json', 'root.json']);
+    }
+  });
+
   it('3 of 5 root keys compromised at threshold 3: no signed recovery, said plainly, exit 1, no draft; --out-of-band drafts anyway', async () => {
     const ws = await copy();
     const r = await run(ws, ['root', 'draft', '--revoke', 'carol', 'dave', 'erin']);
