@@ -194,7 +194,7 @@ const CASES: readonly Case[] = [
     differs: [
       {
         client: 'tuf-js',
-        rule: 'tuf-js 4.1 verifies RSA only as rsassa-pss-sha256; `rsa-pkcs1v15-sha256` (TAF, YubiKey PIV) is a scheme python-tuf and go-tuf verify and the spec lists as a known scheme, so a tuf-js client refuses TAF repositories',
+        rule: 'tuf-js 4.1 (and go-tuf) verify RSA only as PSS; `rsa-pkcs1v15-sha256` (TAF, YubiKey PIV) is a scheme beyond the `rsassa-pss-sha256` of the specification that python-tuf verifies, so tuf-js clients refuse TAF repositories',
         warning: { code: 'UNSUPPORTED_KEY', file: '1.root.json', match: /pkcs1v15|tuf-js/ },
       },
     ],
