@@ -2,8 +2,15 @@
 """python-tuf's client rules applied to metadata files on disk.
 
 Reads one JSON request on stdin: {"cases": [{"dir": DIR, "at": "YYYY-MM-DDTHH:MM:SSZ",
-"trustedRoot": RELPATH or null}]} and prints {"version": ..., "results": [...]} on stdout,
-one result per case: {"ok": bool, "steps": [{"role", "file", "ok", "error"}]}.
+"trustedRoot": RELPATH or null}], "delegates": [...]} and prints {"version": ..., "results":
+[...], "delegates": [...]} on stdout, one result per case: {"ok": bool, "steps": [{"role",
+"file", "ok", "error"}]}.
+
+"delegates" judges one delegation without a whole repository (no snapshot or timestamp):
+{"delegator": FILE, "role": NAME, "delegate": FILE, "paths": [TARGET PATH, ...]} gives
+{"ok": bool, "error", "rolesFor": {PATH: [[ROLE, TERMINATING], ...]}}: python-tuf parses both
+files, the delegator verifies the delegate (Metadata.verify_delegate), and the delegate's
+own delegations name the roles for each path (Delegations.get_roles_for_target).
 
 For each case, python-tuf's ngclient TrustedMetadataSet is fed the files a client would
 download, in the client's order, with its reference time set to "at":
@@ -150,10 +157,29 @@ def judge(case):
     return {"ok": all(s["ok"] for s in steps), "steps": steps}
 
 
+def delegate(d):
+    out = {"ok": False, "rolesFor": {}}
+    try:
+        with open(d["delegator"], "rb") as f:
+            delegator = Metadata.from_bytes(f.read())
+        with open(d["delegate"], "rb") as f:
+            delegate_md = Metadata.from_bytes(f.read())
+        delegator.verify_delegate(d["role"], delegate_md)
+        delegations = getattr(delegate_md.signed, "delegations", None)
+        for path in d.get("paths", []):
+            roles = [] if delegations is None else delegations.get_roles_for_target(path)
+            out["rolesFor"][path] = [[r, t] for r, t in roles]
+        out["ok"] = True
+    except Exception as e:
+        out["error"] = describe(e)
+    return out
+
+
 def main():
     req = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    results = [judge(c) for c in req["cases"]]
-    json.dump({"version": tuf.__version__, "results": results}, sys.stdout)
+    results = [judge(c) for c in req.get("cases", [])]
+    delegates = [delegate(d) for d in req.get("delegates", [])]
+    json.dump({"version": tuf.__version__, "results": results, "delegates": delegates}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,22 @@ export interface JudgeCase {
   readonly trustedRoot?: string;
 }
 
+/** One delegation judged alone: `delegator` (a file) verifies `delegate` as `role`. */
+export interface DelegateCase {
+  readonly delegator: string;
+  readonly role: string;
+  readonly delegate: string;
+  /** Target paths to ask the delegate's own delegations about. */
+  readonly paths?: readonly string[];
+}
+
+export interface DelegateVerdict {
+  readonly ok: boolean;
+  readonly error?: string;
+  /** For each path asked: [role, terminating] in the order python-tuf visits them. */
+  readonly rolesFor: Readonly<Record<string, readonly (readonly [string, boolean])[]>>;
+}
+
 export interface PythonTuf {
   readonly python: string;
   readonly path: string;
@@ -50,6 +66,8 @@ export interface PythonTuf {
   readonly version: string;
   /** Judges every case in one python process. */
   judge(cases: readonly JudgeCase[]): JudgeVerdict[];
+  /** Judges delegations alone (python-tuf's Metadata.verify_delegate, get_roles_for_target). */
+  delegates(cases: readonly DelegateCase[]): DelegateVerdict[];
 }
 
 const IMPORTS = 'import tuf, tuf.ngclient, securesystemslib, cryptography, requests; print(tuf.__version__)';
@@ -78,7 +96,14 @@ function find(): Found {
       continue;
     }
     const version = r.stdout.trim();
-    return { ok: true, judge: { python, path, version, judge: (cases) => run(python, path, cases) } };
+    const judge: PythonTuf = {
+      python,
+      path,
+      version,
+      judge: (cases) => run(python, path, { cases: cases.map((c) => ({ dir: c.dir, at: c.at, trustedRoot: c.trustedRoot ?? null })) }).results,
+      delegates: (cases) => run(python, path, { delegates: cases.map((c) => ({ ...c, paths: c.paths ?? [] })) }).delegates,
+    };
+    return { ok: true, judge };
   }
   return {
     ok: false,
@@ -86,17 +111,15 @@ function find(): Found {
   };
 }
 
-function run(python: string, path: string, cases: readonly JudgeCase[]): JudgeVerdict[] {
+function run(python: string, path: string, request: object): { results: JudgeVerdict[]; delegates: DelegateVerdict[] } {
   const r = spawnSync(python, [SCRIPT], {
-    input: JSON.stringify({ cases: cases.map((c) => ({ dir: c.dir, at: c.at, trustedRoot: c.trustedRoot ?? null })) }),
+    input: JSON.stringify(request),
     encoding: 'utf8',
     env: env(path),
     maxBuffer: 64 * 1024 * 1024,
   });
   assert.equal(r.status, 0, `python-tuf judge failed: ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { results: JudgeVerdict[] };
-  assert.equal(out.results.length, cases.length);
-  return out.results;
+  return JSON.parse(r.stdout) as { results: JudgeVerdict[]; delegates: DelegateVerdict[] };
 }
 
 let cached: Found | undefined;
