@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { runCli, type CliResult } from '../support/cli.js';
 import { planV1 } from '../support/ceremony.js';
 import { signMetadata, testKey } from '../support/keys.js';
+import { judgedByClients } from '../support/judges.js';
 import { serve, stop, type Served } from '../support/serve.js';
 
 for (const v of ['no_proxy', 'NO_PROXY']) {
@@ -96,7 +97,7 @@ describe('a whole ceremony, end to end', () => {
     await stop(served);
   });
 
-  it('keys, v1 from a plan, v2 replacing a keyholder, and tuf-js follows 1 → 2', { timeout: 120_000 }, async () => {
+  it('keys, v1 from a plan, v2 replacing a keyholder, and tuf-js follows 1 → 2', { timeout: 120_000 }, async (t) => {
     // Keyholders generate their keys on their own machines.
     for (const who of ['alice', 'bob', 'carol', 'dave', 'erin']) await ok(who, ['key', 'generate', '--name', who]);
     // The online key (snapshot, timestamp) is the repository's, made elsewhere.
@@ -220,5 +221,11 @@ describe('a whole ceremony, end to end', () => {
     await assert.rejects(bad.u.refresh(), /root|threshold|signature/i, 'tuf-js rejects a v2 signed only by new keys');
     const kept = JSON.parse(await readFile(join(bad.dir, 'root.json'), 'utf8')) as Metadata<Root>;
     assert.equal(kept.signed.version, 1);
+
+    // python-tuf too: the roots the ceremony published and the targets the
+    // keyholders signed with `sign` (beside test-made snapshot and timestamp).
+    const at = '2098-06-01T00:00:00Z';
+    await judgedByClients(t, { dir: join(repo, 'good', 'metadata'), at }, 'accept', { covers: ['2.root.json', '1.targets.json'] });
+    await judgedByClients(t, { dir: join(repo, 'bad', 'metadata'), at }, { file: '2.root.json' });
   });
 });

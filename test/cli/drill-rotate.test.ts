@@ -20,6 +20,7 @@ import { main } from '../../src/cli/main.js';
 import { runDrill } from '../../src/cli/commands/drill.js';
 import { checkClient } from '../../src/drill/client.js';
 import { runCli } from '../support/cli.js';
+import { isoSeconds, judgedByClients } from '../support/judges.js';
 
 let tmp: string;
 before(async () => {
@@ -121,7 +122,7 @@ describe('drill --scenario rotate', () => {
     }
   });
 
-  it('the client check alone: accepts the kept repository from root v1', { timeout: 60_000 }, async () => {
+  it('the client check alone: accepts the kept repository from root v1', { timeout: 60_000 }, async (t) => {
     const r = await checkClient({
       repository: out(),
       trustedRoot: await readFile(join(out(), 'metadata', '1.root.json')),
@@ -132,9 +133,11 @@ describe('drill --scenario rotate', () => {
     assert.deepEqual([r.ok, r.fromVersion, r.rootVersion, r.problem], [true, 1, 2, null]);
     assert.ok(r.requests.some((q) => q.path === '/metadata/3.root.json' && q.status === 404), 'it looked for root v3 and stopped at the 404');
     assert.ok(r.requests.some((q) => /^\/targets\/releases\/[0-9a-f]{64,128}\.drill-1\.0\.txt$/.test(q.path) && q.status === 200), 'a hash-prefixed target file');
+    // python-tuf and tuf-js on the files themselves: the rotation 1 → 2, the online snapshot and timestamp, targets.
+    await judgedByClients(t, { dir: join(out(), 'metadata'), at: isoSeconds(Date.now()) }, 'accept', { covers: ['2.root.json', 'timestamp.json'] });
   });
 
-  it('the client check refuses a 2.root.json without the old root threshold (exit 1 from verify too)', { timeout: 60_000 }, async () => {
+  it('the client check refuses a 2.root.json without the old root threshold (exit 1 from verify too)', { timeout: 60_000 }, async (t) => {
     const bad = join(tmp, 'tampered');
     await cp(join(out(), 'metadata'), join(bad, 'metadata'), { recursive: true });
     await cp(join(out(), 'targets'), join(bad, 'targets'), { recursive: true });
@@ -162,5 +165,6 @@ describe('drill --scenario rotate', () => {
     const v = await runCli(['verify', join(bad, 'metadata')], { now: Date.now() });
     assert.equal(v.code, 1);
     assert.match(v.stdout + v.stderr, /trusted root v1 keys: 1 of 2 needed signatures valid/);
+    await judgedByClients(t, { dir: join(bad, 'metadata'), at: isoSeconds(Date.now()) }, { file: '2.root.json', why: /root was signed by 1\/2 keys/ });
   });
 });

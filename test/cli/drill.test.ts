@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { runCli } from '../support/cli.js';
+import { isoSeconds, judgedByClients } from '../support/judges.js';
 
 interface DrillDoc {
   ok: boolean;
@@ -56,9 +57,10 @@ describe('drill: every scenario runs through and tuf-js accepts the result', () 
     { scenario: 'pep458', args: [], root: 1 },
   ] as const;
   for (const c of cases) {
-    it(`${c.scenario} ${c.args.join(' ')}: exit 0, the client at root v${String(c.root)}, the target bytes as published; --out keeps a repository verify accepts`, { timeout: 180_000 }, async () => {
+    it(`${c.scenario} ${c.args.join(' ')}: exit 0, the client at root v${String(c.root)}, the target bytes as published; --out keeps a repository verify accepts`, { timeout: 180_000 }, async (t) => {
       const out = join(tmp, `out-${c.scenario}`);
-      const { code, doc, stderr } = await drill(['--scenario', c.scenario, ...c.args, '--out', out]);
+      const now = Date.now();
+      const { code, doc, stderr } = await drill(['--scenario', c.scenario, ...c.args, '--out', out], {}, now);
       assert.equal(code, 0, `${stderr}\n${JSON.stringify(doc.failure)}`);
       assert.equal(doc.ok, true);
       assert.equal(doc.scenario, c.scenario);
@@ -98,6 +100,13 @@ describe('drill: every scenario runs through and tuf-js accepts the result', () 
       }
       const audit = await runCli(['--dir', join(out, 'workspace'), 'audit', 'verify'], { now: Date.now() });
       assert.equal(audit.code, 0, audit.stderr);
+      // python-tuf and tuf-js judge the kept repository from root v1 at the drill's time:
+      // the ceremony's roots and targets, the online builders' snapshot, timestamp (and bins).
+      const metadata = join(out, 'metadata');
+      // (Consistent snapshots: clients fetch V.NAME.json; the unversioned copies are for people.)
+      const files = (await readdir(metadata)).filter((f) => (/^[0-9]+\..+\.json$/.test(f) || f === 'timestamp.json') && f !== '1.root.json');
+      assert.ok(files.some((f) => f.endsWith('.snapshot.json')) && files.some((f) => f.endsWith('.targets.json')));
+      await judgedByClients(t, { dir: metadata, at: isoSeconds(now) }, 'accept', { covers: files });
     });
   }
 });

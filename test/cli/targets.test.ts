@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { canonicalize as tufjsCanonicalize } from '@tufjs/canonical-json';
 import { Metadata as TufMetadata, MetadataKind } from '@tufjs/models';
 import { canonicalize } from '../../src/metadata/canonical.js';
 import type { Targets } from '../../src/metadata/model.js';
 import { binForPath, binNames } from '../../src/metadata/verify.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { pythonTuf, type DelegateCase } from '../support/python-tuf.js';
 import {
   CEREMONY_ENV,
   CEREMONY_NOW,
@@ -90,6 +91,24 @@ async function refused(w: CeremonyWorkspace, args: readonly string[]): Promise<{
   assert.ok((await readFile(join(w.ws, 'drafts', 'targets.json'))).equals(draft), `${args.join(' ')}: the draft is unchanged`);
   assert.ok((await readFile(join(w.ws, 'audit', 'log.jsonl'))).equals(log), `${args.join(' ')}: nothing audited`);
   return (JSON.parse(r.stdout) as { error: { code: string; message: string; file: string | null; field: string | null } }).error;
+}
+
+/**
+ * python-tuf, as a subtest: the published root verifies the targets the
+ * ceremony published, and its delegations send each path to the same roles.
+ */
+async function pythonTufAgrees(
+  t: TestContext,
+  c: Omit<DelegateCase, 'paths'>,
+  rolesFor: Record<string, readonly (readonly [string, boolean])[]>
+): Promise<void> {
+  await t.test('python-tuf verifies targets against root and finds the same roles for each path', (st) => {
+    const py = pythonTuf(st);
+    if (py === undefined) return;
+    const [v] = py.delegates([{ ...c, paths: Object.keys(rolesFor) }]);
+    assert.ok(v?.ok === true, v?.error);
+    assert.deepEqual(v.rolesFor, rolesFor);
+  });
 }
 
 describe('targets draft', () => {
@@ -426,7 +445,7 @@ describe('signatures and publishing', () => {
     assert.equal((await draftOf(w)).signatures.length, 1);
   });
 
-  it('publish with path and hash-prefix delegations: tuf-js accepts it and finds the roles for a target', async () => {
+  it('publish with path and hash-prefix delegations: tuf-js accepts it and finds the roles for a target', async (t) => {
     const w = await withDraft();
     await json(w, ['targets', 'delegate', 'project', '--key', 'carol', '--threshold', '1', '--paths', 'project/*', '--terminating']);
     await json(w, ['targets', 'delegate', 'rest', '--key', 'carol', 'bob', '--threshold', '2', '--hash-prefixes', ...'0123456789abcdef'.split('')]);
@@ -440,9 +459,16 @@ describe('signatures and publishing', () => {
     const d = targets.signed.delegations;
     assert.deepEqual([...(d?.rolesForTarget('project/app.bin') ?? [])], [{ role: 'project', terminating: true }, { role: 'rest', terminating: false }]);
     assert.deepEqual([...(d?.rolesForTarget('other/app.bin') ?? [])].map((r) => r.role), ['rest']);
+    await pythonTufAgrees(t, { delegator: join(w.ws, 'metadata', '1.root.json'), role: 'targets', delegate: join(w.ws, 'metadata', 'targets.json') }, {
+      'project/app.bin': [
+        ['project', true],
+        ['rest', false],
+      ],
+      'other/app.bin': [['rest', false]],
+    });
   });
 
-  it('--as-roles: a backsigned role first, then the bins as roles with hash prefixes; tuf-js finds both for a target; verify groups the absent roles', async () => {
+  it('--as-roles: a backsigned role first, then the bins as roles with hash prefixes; tuf-js finds both for a target; verify groups the absent roles', async (t) => {
     const w = await withDraft();
     await json(w, ['targets', 'delegate', 'backsigned', '--key', 'bob', '--threshold', '1', '--hash-prefixes', ...'0123456789abcdef'.split('')]);
     const { doc } = await json(w, ['targets', 'delegate-bins', '--name-prefix', 'bins', '--bit-length', '6', '--key', 'carol', '--threshold', '1', '--as-roles']);
@@ -475,9 +501,15 @@ describe('signatures and publishing', () => {
         { role: binForPath({ bit_length: 6, name_prefix: 'bins' }, path), terminating: true },
       ]);
     }
+    const paths = ['simple/requests/requests-2.31.0.tar.gz', 'packages/a/b.whl'];
+    await pythonTufAgrees(
+      t,
+      { delegator: join(w.ws, 'metadata', '1.root.json'), role: 'targets', delegate: join(w.ws, 'metadata', 'targets.json') },
+      Object.fromEntries(paths.map((p) => [p, [['backsigned', false], [binForPath({ bit_length: 6, name_prefix: 'bins' }, p), true]]]))
+    );
   });
 
-  it('publish: 2 keyholders sign targets with 16,384 bins and a target; verify passes; the next draft is version 2', async () => {
+  it('publish: 2 keyholders sign targets with 16,384 bins and a target; verify passes; the next draft is version 2', async (t) => {
     const w = await withDraft();
     await file(w, 'pkg.tar.gz', 'package bytes\n');
     await json(w, ['targets', 'add', 'pkg.tar.gz', '--path', 'packages/pkg.tar.gz']);
@@ -505,6 +537,11 @@ describe('signatures and publishing', () => {
     assert.equal([...sr.getRoles()].length, 16384);
     assert.equal(sr.getRoleForTarget('packages/pkg.tar.gz'), binForPath({ bit_length: 14, name_prefix: 'bins' }, 'packages/pkg.tar.gz'));
     assert.deepEqual(targets.signed.targets['packages/pkg.tar.gz']?.hashes, { sha256: sha('sha256', 'package bytes\n'), sha512: sha('sha512', 'package bytes\n') });
+    await pythonTufAgrees(
+      t,
+      { delegator: join(w.ws, 'metadata', '1.root.json'), role: 'targets', delegate: join(w.ws, 'metadata', 'targets.json') },
+      { 'packages/pkg.tar.gz': [[binForPath({ bit_length: 14, name_prefix: 'bins' }, 'packages/pkg.tar.gz'), true]] }
+    );
 
     const next = await json(w, ['targets', 'draft']);
     assert.equal(next.doc['version'], 2);

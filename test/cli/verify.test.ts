@@ -14,7 +14,7 @@ import { serializeMetadata, stringifySorted } from '../../src/metadata/serialize
 import { signMetadata, testKey } from '../support/keys.js';
 import { buildRepository, writeRepository } from '../support/repo.js';
 
-const DEMO = new URL('../../../../shared/testdata/tuf-on-ci-demo/', import.meta.url).pathname;
+const DEMO = new URL('../../../test/fixtures/real/tuf-on-ci-demo/', import.meta.url).pathname;
 const BIN = new URL('../../../bin/tuf-ceremony.js', import.meta.url).pathname;
 const AT = '2030-01-01T00:00:00Z';
 async function run(args: string[], cwd = process.cwd()): Promise<CliResult> {

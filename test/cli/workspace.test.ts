@@ -11,7 +11,7 @@ import { runCli } from '../support/cli.js';
 import { testKey, type TestKey } from '../support/keys.js';
 import { buildRepository, writeRepository } from '../support/repo.js';
 
-const DEMO = new URL('../../../../shared/testdata/tuf-on-ci-demo/', import.meta.url).pathname;
+const DEMO = new URL('../../../test/fixtures/real/tuf-on-ci-demo/', import.meta.url).pathname;
 const NOW = Date.UTC(2026, 7, 22, 0, 0, 0);
 let tmp: string;
 let n = 0;

@@ -2,7 +2,7 @@
 /**
  * Mutation fuzzing of every parser and of the commands that read files
  * (issue 6 §3). Seeds are real files made by the real CLI (a ceremony
- * fixture) and real metadata written by other tools (shared/testdata).
+ * fixture) and real metadata written by other tools (test/fixtures/real).
  *
  * Invariants, for every mutated input:
  * - no crash: a parser returns, or throws a CeremonyError with the

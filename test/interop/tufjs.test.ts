@@ -34,6 +34,7 @@ import { binForPath, binNames } from '../../src/metadata/verify.js';
 import type { VerifyReport } from '../../src/verify/repository.js';
 import { signMetadata, testKey, type TestKey } from '../support/keys.js';
 import { buildRepository, writeRepository, type BuiltRepo, type RepoSpec } from '../support/repo.js';
+import { judgedByClients } from '../support/judges.js';
 
 // @npmcli/agent (under tuf-js's fetcher) reads proxy variables when it is
 // loaded: keep loopback requests off any proxy configured in the environment.
@@ -259,7 +260,7 @@ describe('@tufjs/models accepts metadata written by our core', () => {
   });
 
   for (const c of MODEL_CASES) {
-    test(c.name, { timeout: TEST_TIMEOUT }, async () => {
+    test(c.name, { timeout: TEST_TIMEOUT }, async (t) => {
       const repo = buildRepository(c.spec);
       const n = c.spec.rootVersions ?? 1;
       const consistent = c.spec.consistentSnapshot ?? true;
@@ -360,6 +361,11 @@ describe('@tufjs/models accepts metadata written by our core', () => {
       const r = await ourVerify(dir);
       assert.equal(r.code, 0, JSON.stringify(r.report.failures));
       assert.equal(r.report.finalRoot?.version, n);
+
+      // python-tuf and tuf-js, in the client's order, verify every file but
+      // root.json (a copy of the last N.root.json, which clients do not fetch).
+      const covers = [...repo.metadata.keys()].filter((f) => f !== 'root.json');
+      await judgedByClients(t, { dir: join(dir, 'metadata'), at: AT }, 'accept', { covers });
     });
   }
 });
@@ -508,7 +514,7 @@ describe('tuf-js Updater over loopback HTTP', () => {
     return dir;
   }
 
-  test('(a) a flipped signature byte in 2.root.json leaves the new root under threshold', { timeout: TEST_TIMEOUT }, async () => {
+  test('(a) a flipped signature byte in 2.root.json leaves the new root under threshold', { timeout: TEST_TIMEOUT }, async (t) => {
     const v = copyOf(paths);
     // r2 is in v1's and v2's root keys; v2 is signed by r1, r2, r3 and its
     // own keys are r2, r3, r4, so without r2 only 1 of 2 new-root keys signed.
@@ -522,9 +528,10 @@ describe('tuf-js Updater over loopback HTTP', () => {
     const dir = await refreshRejects('tamper-a', v, fileOf(paths, '1.root.json'), /root was signed by 1\/2 keys/);
     const r = await assertOurVerifyRejects(dir, '2.root.json', /root v2 keys: 1 of 2 needed signatures valid; invalid signatures from/);
     assert.ok(!r.report.failures.some((f) => f.includes('trusted root v1 keys')), 'v1 threshold still met');
+    await judgedByClients(t, { dir: join(tmp, 'www', 'tamper-a', 'metadata'), at: AT }, { file: '2.root.json' });
   });
 
-  test('(b) 2.root.json holding version 3 (a version skip) is refused', { timeout: TEST_TIMEOUT }, async () => {
+  test('(b) 2.root.json holding version 3 (a version skip) is refused', { timeout: TEST_TIMEOUT }, async (t) => {
     const v = copyOf(paths);
     const [v1Keys, , v3Keys] = paths.keys.root as [TestKey[], TestKey[], TestKey[]];
     // Root v3, signed by a threshold of the trusted v1 keys and of its own.
@@ -542,9 +549,10 @@ describe('tuf-js Updater over loopback HTTP', () => {
     const dir = await refreshRejects('tamper-b', v, fileOf(paths, '1.root.json'), /Expected version 2, got 3/);
     const r = await assertOurVerifyRejects(dir, '2.root.json', /holds version 3 where version 2 is expected/);
     assert.ok(!r.report.failures.some((f) => /needed signatures valid/.test(f)), 'no signature complaint');
+    await judgedByClients(t, { dir: join(tmp, 'www', 'tamper-b', 'metadata'), at: AT }, { file: '2.root.json' });
   });
 
-  test('(c) a rotation to all-new root keys signed by only one old key is refused', { timeout: TEST_TIMEOUT }, async () => {
+  test('(c) a rotation to all-new root keys signed by only one old key is refused', { timeout: TEST_TIMEOUT }, async (t) => {
     const v = copyOf(paths);
     const v1Keys = paths.keys.root[0] as TestKey[];
     const v2 = paths.roots[1]?.signed as Root;
@@ -562,6 +570,7 @@ describe('tuf-js Updater over loopback HTTP', () => {
     const dir = await refreshRejects('tamper-c', v, fileOf(paths, '1.root.json'), /root was signed by 1\/2 keys/);
     const r = await assertOurVerifyRejects(dir, '2.root.json', /trusted root v1 keys: 1 of 2 needed signatures valid/);
     assert.ok(!r.report.failures.some((f) => f.includes('root v2 keys')), 'the new keys do meet their own threshold');
+    await judgedByClients(t, { dir: join(tmp, 'www', 'tamper-c', 'metadata'), at: AT }, { file: '2.root.json' });
   });
 
   test('(d1) a served target whose bytes do not match its hash is refused by downloadTarget', { timeout: TEST_TIMEOUT }, async () => {
@@ -589,7 +598,7 @@ describe('tuf-js Updater over loopback HTTP', () => {
     // Our verify checks metadata only (not target files): see (d2).
   });
 
-  test('(d2) a target hash edited in targets.json without re-signing is refused', { timeout: TEST_TIMEOUT }, async () => {
+  test('(d2) a target hash edited in targets.json without re-signing is refused', { timeout: TEST_TIMEOUT }, async (t) => {
     const v = copyOf(paths);
     const good = (ours<Targets>(fileOf(v, '1.targets.json')).signed.targets['docs/readme.txt']?.hashes['sha256']) as string;
     assert.equal(good, sha256(TARGETS['docs/readme.txt'] as Uint8Array));
@@ -600,9 +609,10 @@ describe('tuf-js Updater over loopback HTTP', () => {
     const dir = await refreshRejects('tamper-d2', v, fileOf(paths, '1.root.json'), /targets was signed by 0\/1 keys/);
     const r = await assertOurVerifyRejects(dir, '1.targets.json', /root v3 targets keys: 0 of 1 needed signatures valid; invalid signatures from/);
     assert.ok(!r.report.failures.some((f) => /does not match/.test(f)), 'snapshot hashes match: only the signature fails');
+    await judgedByClients(t, { dir: join(tmp, 'www', 'tamper-d2', 'metadata'), at: AT }, { file: '1.targets.json' });
   });
 
-  test('(e) targets.json re-signed without updating snapshot fails the snapshot hash', { timeout: TEST_TIMEOUT }, async () => {
+  test('(e) targets.json re-signed without updating snapshot fails the snapshot hash', { timeout: TEST_TIMEOUT }, async (ctx) => {
     const v = copyOf(paths);
     const original = fileOf(v, '1.targets.json');
     const t = ours<Targets>(original);
@@ -616,9 +626,10 @@ describe('tuf-js Updater over loopback HTTP', () => {
     const dir = await refreshRejects('tamper-e', v, fileOf(paths, '1.root.json'), /Unable to load targets.*Expected hash/);
     const r = await assertOurVerifyRejects(dir, '1.targets.json', /sha256 [0-9a-f]{16}… does not match snapshot/);
     assert.ok(!r.report.failures.some((f) => /needed signatures valid/.test(f)), 'the signature is valid');
+    await judgedByClients(ctx, { dir: join(tmp, 'www', 'tamper-e', 'metadata'), at: AT }, { file: '1.targets.json' });
   });
 
-  test('(f) a hash bin re-signed without updating snapshot is refused', { timeout: TEST_TIMEOUT }, async () => {
+  test('(f) a hash bin re-signed without updating snapshot is refused', { timeout: TEST_TIMEOUT }, async (t) => {
     const v = copyOf(bins);
     const path = 'data/c.txt';
     const bin = binForPath({ bit_length: 4, name_prefix: 'bin' }, path);
@@ -638,9 +649,10 @@ describe('tuf-js Updater over loopback HTTP', () => {
     await c.updater.refresh();
     await assert.rejects(c.updater.getTargetInfo(path), /Unable to load targets.*Expected hash/);
     await assertOurVerifyRejects(join(tmp, 'www', 'tamper-f'), file, /sha256 [0-9a-f]{16}… does not match snapshot/);
+    await judgedByClients(t, { dir: join(tmp, 'www', 'tamper-f', 'metadata'), at: AT }, { file });
   });
 
-  test('(g) a hash bin signed by a key outside succinct_roles is refused', { timeout: TEST_TIMEOUT }, async () => {
+  test('(g) a hash bin signed by a key outside succinct_roles is refused', { timeout: TEST_TIMEOUT }, async (ctx) => {
     const v = copyOf(bins);
     const path = 'project/lib.js';
     const bin = binForPath({ bit_length: 4, name_prefix: 'bin' }, path);
@@ -656,5 +668,6 @@ describe('tuf-js Updater over loopback HTTP', () => {
     await c.updater.refresh();
     await assert.rejects(c.updater.getTargetInfo(path), new RegExp(`${bin} was signed by 0/1 keys`));
     await assertOurVerifyRejects(join(tmp, 'www', 'tamper-g'), file, /targets delegation keys: 0 of 1 needed signatures valid/);
+    await judgedByClients(ctx, { dir: join(tmp, 'www', 'tamper-g', 'metadata'), at: AT }, { file });
   });
 });

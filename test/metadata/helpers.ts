@@ -15,10 +15,13 @@ import { prng } from '../support/prng.js';
 
 export { prng };
 
-/** Real metadata from the tuf-on-ci demo repository (read in place, never written). */
-// shared/ stands beside the project's root; build/test/metadata/ is three levels below it.
+/**
+ * Real metadata from the tuf-on-ci demo repository (read in place, never
+ * written): test/fixtures/real/tuf-on-ci-demo, see its PROVENANCE.
+ * build/test/metadata/ is three levels below the project's root.
+ */
 export const TESTDATA =
-  process.env['TUF_TESTDATA'] ?? new URL('../../../../shared/testdata/tuf-on-ci-demo', import.meta.url).pathname;
+  process.env['TUF_TESTDATA'] ?? new URL('../../../test/fixtures/real/tuf-on-ci-demo', import.meta.url).pathname;
 
 export function readTestdata(name: string): Buffer {
   return readFileSync(join(TESTDATA, name));
