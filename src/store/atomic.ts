@@ -11,7 +11,7 @@
  * Every step passes a crash point (crash-point.ts, a test hook).
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { InputError, IoError } from '../errors.js';
@@ -41,7 +41,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-function kind(st: import('node:fs').Stats): string {
+function kind(st: Stats): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';

@@ -148,7 +148,7 @@ export class Change {
     const removes = [...this.removes.values()];
     // Named by what it changes (the same answers give the same log): a change is made once from a given state.
     const plan = { writes: writes.map((w) => ({ path: w.rel, sha256: w.sha256, previous: w.previous })), removes: removes.map((r) => ({ path: r.rel, previous: r.previous })) };
-    const tx = sha256Hex(canonicalBytes(plan as unknown as JsonValue)).slice(0, 16);
+    const tx = sha256Hex(canonicalBytes(plan)).slice(0, 16);
     const staged: string[] = [];
     try {
       for (const w of writes) {

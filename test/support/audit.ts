@@ -31,7 +31,8 @@ export async function commandEntries(ws: string): Promise<TestEntry[]> {
   return (await rawAuditEntries(ws))
     .filter((e) => e.command !== 'outcome')
     .map((e) => {
-      const { change: _change, ...details } = e.details;
+      const details = { ...e.details };
+      delete details['change'];
       return { ...e, details };
     });
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { appendAuditEntry } from '../../audit/log.js';
-import { Change, reconcile } from '../../store/change.js';
+import { reconcile, type Change } from '../../store/change.js';
 import { holdWorkspaceLock, lockWaitMs } from '../../store/lock.js';
 import { keyholderNames, type KeyResolver, type Keyholder } from '../../ceremony/root-draft.js';
 import type { DeviceDescription } from '../../crypto/signer.js';
