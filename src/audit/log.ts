@@ -4,25 +4,20 @@
  * entry (under a lock file, one write, fsync) and reading the log back.
  * The format and the chain live in entry.ts; this is the I/O edge.
  */
-import { fsyncDir } from '../store/atomic.js';
+import { assertNoLinks, fsyncDir } from '../store/atomic.js';
+import { crashPoint } from '../store/crash-point.js';
+import { acquireWorkspaceLock } from '../store/lock.js';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, IoError, VerificationError } from '../errors.js';
 import { MAX_AUDIT_LOG_BYTES, hashLine, nextEntry, scanLog, ZERO_HEAD, type AuditEntry, type AuditEvent } from './entry.js';
 
 /** Where the log lives, relative to the workspace. */
 export const AUDIT_LOG_PATH = 'audit/log.jsonl';
-/** The lock file held while appending, relative to the workspace. */
-export const AUDIT_LOCK_PATH = 'audit/.lock';
-
 export interface AppendOptions {
-  /** How long to wait for another process's append (default 30 s). */
+  /** How long to wait for another process holding the workspace (default 30 s). */
   readonly lockTimeoutMs?: number;
-  /** A lock older than this is reported as stale at once (default 60 s). */
-  readonly staleLockMs?: number;
 }
 
 function errnoCode(e: unknown): string {
@@ -43,108 +38,6 @@ async function ensureAuditDir(workspaceDir: string): Promise<void> {
   await fsyncDir(workspaceDir);
 }
 
-async function describeLock(lock: string): Promise<string> {
-  try {
-    const text = await readFile(lock, 'utf8');
-    const info = JSON.parse(text) as { pid?: unknown; host?: unknown };
-    return ` by process ${String(info.pid)} on ${String(info.host)}`;
-  } catch {
-    return '';
-  }
-}
-
-/**
- * Takes the lock (a file created with O_EXCL), waiting for other processes.
- * @returns a function that releases it
- * @throws IoError (exit 3) when the lock stays held, or is stale
- */
-async function lock(workspaceDir: string, opts: AppendOptions): Promise<() => Promise<void>> {
-  const path = join(workspaceDir, AUDIT_LOCK_PATH);
-  const timeout = opts.lockTimeoutMs ?? 30_000;
-  const stale = opts.staleLockMs ?? 60_000;
-  const started = Date.now();
-  let delay = 2;
-  for (;;) {
-    let h: FileHandle | undefined;
-    try {
-      h = await open(path, 'wx', 0o644);
-    } catch (cause) {
-      if (errnoCode(cause) !== 'EEXIST') {
-        throw new IoError(`${path}: cannot create the audit lock (${errnoCode(cause)})`, { file: path, cause });
-      }
-    }
-    if (h !== undefined) {
-      try {
-        // Who holds it, for the message another process may print.
-        await h.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
-      } catch (cause) {
-        await unlink(path).catch(() => undefined);
-        throw new IoError(`${path}: cannot write the audit lock (${errnoCode(cause)})`, { file: path, cause });
-      } finally {
-        await h.close();
-      }
-      return () => unlink(path);
-    }
-    let ageMs: number;
-    try {
-      ageMs = Date.now() - (await stat(path)).mtimeMs;
-    } catch {
-      continue; // released meanwhile
-    }
-    if (await holderIsGone(path, ageMs)) {
-      // A process killed while holding the lock (SIGKILL, power loss) cannot be appending.
-      await unlink(path).catch(() => undefined);
-      continue;
-    }
-    const waited = Date.now() - started;
-    if (ageMs > stale || waited > timeout) {
-      const who = await describeLock(path);
-      const seconds = String(Math.round(ageMs / 1000));
-      throw new IoError(
-        ageMs > stale
-          ? `${path}: the audit log has been locked for ${seconds} s${who}: a tuf-ceremony process probably stopped while appending`
-          : `${path}: waited ${String(Math.round(waited / 1000))} s for the audit log, locked${who} for ${seconds} s`,
-        {
-          file: path,
-          hint: `make sure no other tuf-ceremony is running on this workspace, run \`tuf-ceremony audit verify\`, then remove ${AUDIT_LOCK_PATH}`,
-        }
-      );
-    }
-    await sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 50);
-  }
-}
-
-/**
- * True when the lock's holder is certainly not running: a process on this
- * host that no longer exists, or an empty lock file (its holder died between
- * creating and writing it) older than 2 s. A lock from another host is
- * never judged here.
- */
-async function holderIsGone(lock: string, ageMs: number): Promise<boolean> {
-  let text: string;
-  try {
-    text = await readFile(lock, 'utf8');
-  } catch {
-    return false;
-  }
-  if (text.trim() === '') return ageMs > 2000;
-  let info: { pid?: unknown; host?: unknown };
-  try {
-    info = JSON.parse(text) as { pid?: unknown; host?: unknown };
-  } catch {
-    return false;
-  }
-  if (info.host !== hostname() || typeof info.pid !== 'number' || !Number.isSafeInteger(info.pid) || info.pid <= 0) return false;
-  if (info.pid === process.pid) return false;
-  try {
-    process.kill(info.pid, 0);
-    return false;
-  } catch (e) {
-    return errnoCode(e) === 'ESRCH';
-  }
-}
-
 function refuseBrokenTail(file: string, problem: string): never {
   throw new VerificationError(`${file}: ${problem}; not appending to a log whose end is broken`, {
     file,
@@ -158,8 +51,8 @@ function refuseBrokenTail(file: string, problem: string): never {
  * Reads the last line of the log (reading only its tail) and returns its
  * hash and seq. Refuses a log whose last line is incomplete or not an entry.
  */
-async function readTail(h: FileHandle, file: string, size: number): Promise<{ head: string; seq: number }> {
-  if (size === 0) return { head: ZERO_HEAD, seq: 0 };
+async function readTail(h: FileHandle, file: string, size: number): Promise<{ head: string; seq: number; entry: AuditEntry | null }> {
+  if (size === 0) return { head: ZERO_HEAD, seq: 0, entry: null };
   let chunk = Math.min(size, 64 * 1024);
   for (;;) {
     const buf = Buffer.alloc(chunk);
@@ -177,7 +70,7 @@ async function readTail(h: FileHandle, file: string, size: number): Promise<{ he
         const p = scanned?.problems[0];
         refuseBrokenTail(file, `the last line is not a valid entry: ${p?.message ?? 'empty'}`);
       }
-      return { head: hashLine(last), seq: scanned.entry.seq };
+      return { head: hashLine(last), seq: scanned.entry.seq, entry: scanned.entry };
     }
     chunk = Math.min(size, chunk * 4);
   }
@@ -203,8 +96,9 @@ export async function appendAuditEntry(
 ): Promise<{ entry: AuditEntry; head: string }> {
   const file = join(workspaceDir, AUDIT_LOG_PATH);
   await ensureAuditDir(workspaceDir);
-  const release = await lock(workspaceDir, opts);
+  const release = await acquireWorkspaceLock(workspaceDir, opts.lockTimeoutMs === undefined ? {} : { waitMs: opts.lockTimeoutMs });
   try {
+    assertNoLinks(workspaceDir, file);
     let h: FileHandle;
     try {
       h = await open(file, 'a+', 0o644);
@@ -222,6 +116,7 @@ export async function appendAuditEntry(
       const tail = await readTail(h, file, size);
       const next = nextEntry(tail.head, tail.seq, event, timeMs);
       const data = Buffer.from(next.line + '\n', 'utf8');
+      crashPoint(`append ${event.command}`);
       try {
         let done = 0;
         while (done < data.length) {
@@ -230,6 +125,7 @@ export async function appendAuditEntry(
           done += bytesWritten;
         }
         await h.sync();
+        crashPoint(`appended ${event.command}`);
       } catch (cause) {
         // Leave no half line behind (best effort: a crash can still, and verify reports it).
         await h.truncate(size).catch(() => undefined);
@@ -243,6 +139,28 @@ export async function appendAuditEntry(
     }
   } finally {
     await release().catch(() => undefined);
+  }
+}
+
+/**
+ * The log's last entry and head (reading only its tail); null entry for an
+ * empty or absent log. Call under the workspace lock.
+ * @throws VerificationError (exit 1) when the last line is incomplete or malformed
+ */
+export async function readLastEntry(workspaceDir: string): Promise<{ entry: AuditEntry | null; head: string }> {
+  const file = join(workspaceDir, AUDIT_LOG_PATH);
+  let h: FileHandle;
+  try {
+    h = await open(file, 'r');
+  } catch (cause) {
+    if (errnoCode(cause) === 'ENOENT') return { entry: null, head: ZERO_HEAD };
+    throw new IoError(`${file}: cannot open (${errnoCode(cause)})`, { file, cause });
+  }
+  try {
+    const t = await readTail(h, file, (await h.stat()).size);
+    return { entry: t.entry, head: t.head };
+  } finally {
+    await h.close();
   }
 }
 

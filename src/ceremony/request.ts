@@ -13,7 +13,6 @@
  *
  * Pure: bytes in, checked objects out; times are passed in.
  */
-import { createHash } from 'node:crypto';
 import { fieldError, InputError } from '../errors.js';
 import { canonicalBytes } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires } from '../metadata/expires.js';
@@ -33,6 +32,7 @@ import {
 import { Guard, MAX_ROOT_BYTES, parseMetadata } from '../metadata/parse.js';
 import { KEYHOLDER_NAME } from '../metadata/public-key-file.js';
 import { stringifySorted } from '../metadata/serialize.js';
+import { sha256Hex } from '../metadata/sha256.js';
 import { decodeKeyCached, verifyThreshold } from '../metadata/verify.js';
 
 export const REQUEST_FORMAT = 'tuf-ceremony/signing-request/v1';
@@ -134,10 +134,8 @@ function isWorkspaceName(name: string): boolean {
   return true;
 }
 
-/** Lowercase hex SHA-256. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** Lowercase hex SHA-256 (the one helper, metadata/sha256.ts). */
+export { sha256Hex };
 
 function addRoleKeys(
   out: Map<string, TufKey>,

@@ -14,6 +14,7 @@ import type { RunOptions } from './commands/run.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
+import { withLockScope } from '../store/lock.js';
 
 export { VERSION };
 
@@ -529,7 +530,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   });
   const json = argv.includes('--json');
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    // The workspace lock a command takes is released when it ends, however it ends.
+    await withLockScope(() => program.parseAsync([...argv], { from: 'user' }));
     return result;
   } catch (err) {
     if (err instanceof CommanderError) {

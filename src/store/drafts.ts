@@ -8,17 +8,16 @@
  * `1.root.json` (self-signed) through every N→N+1 rotation. Expiry is not
  * judged here: a ceremony must be able to rotate an expired root.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, IoError, VerificationError } from '../errors.js';
+import type { Change } from './change.js';
 import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../metadata/model.js';
 import { own } from '../metadata/model.js';
 import { MAX_ROOT_BYTES, parseMetadata } from '../metadata/parse.js';
 import { serializeMetadata } from '../metadata/serialize.js';
+import { sha256Hex } from '../metadata/sha256.js';
 import { verifyRootRotation, verifyThreshold } from '../metadata/verify.js';
-import { fsyncDir, writeFileAtomic } from './atomic.js';
 import { readBoundedFile, readOptionalFile } from './metadata-dir.js';
 import type { Workspace } from './workspace.js';
 
@@ -35,7 +34,7 @@ export interface Artifact {
   readonly sha256: string;
 }
 
-export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+export { sha256Hex };
 
 /** A draft as read from disk. */
 export interface DraftFile<T extends Signed = Signed> {
@@ -66,26 +65,15 @@ export function readDraft<R extends DraftRole>(ws: Workspace, role: R): DraftFil
 }
 
 /**
- * Writes the draft atomically (sorted, indented JSON in the safe profile).
- * @returns the artifact written
+ * Plans writing the draft (sorted, indented JSON in the safe profile) as part
+ * of `change`; it is written when the change commits with its audit entry.
+ * @returns the artifact to be written
  */
-export async function writeDraft(ws: Workspace, role: DraftRole, md: Metadata): Promise<Artifact & { bytes: Uint8Array }> {
+export function writeDraft(change: Change, role: DraftRole, md: Metadata): Artifact & { bytes: Uint8Array } {
   const rel = draftRel(role);
   const bytes = serializeMetadata(md, rel);
-  await writeFileAtomic(join(ws.dir, rel), bytes);
-  return { path: rel, sha256: sha256Hex(bytes), bytes };
-}
-
-/** Removes a draft (after publishing). Missing is fine. */
-export async function removeDraft(ws: Workspace, role: DraftRole): Promise<void> {
-  try {
-    await unlink(join(ws.dir, draftRel(role)));
-    await fsyncDir(join(ws.dir, 'drafts'));
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    throw new IoError(`${draftRel(role)}: cannot remove (${code ?? 'error'})`, { file: draftRel(role), cause });
-  }
+  const a = change.write(rel, bytes);
+  return { path: a.path, sha256: a.sha256, bytes };
 }
 
 /** A published file as read. */

@@ -21,7 +21,7 @@
  * `build/src/store/self-hash.js` it is part of a package; anywhere else it
  * has been bundled into a single file (docs/release.md).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../metadata/sha256.js';
 import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -51,9 +51,6 @@ export interface SelfHash {
   readonly files?: readonly SumEntry[];
 }
 
-function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 async function read(path: string): Promise<Buffer> {
   try {
@@ -93,7 +90,7 @@ export async function packageManifest(root: string): Promise<{ readonly text: st
   for (const d of PACKAGE_CODE.dirs) paths.push(...(await listFiles(root, d)));
   paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const files: SumEntry[] = [];
-  for (const p of paths) files.push({ name: p, sha256: sha256(await read(join(root, ...p.split('/')))) });
+  for (const p of paths) files.push({ name: p, sha256: sha256Hex(await read(join(root, ...p.split('/')))) });
   return { text: formatSums(files), files };
 }
 
@@ -112,9 +109,9 @@ export async function computeSelfHash(moduleUrl: string = import.meta.url): Prom
   if (here.endsWith(sep + PACKAGE_MODULE)) {
     const root = resolve(dirname(here), '..', '..', '..');
     const { text, files } = await packageManifest(root);
-    return { version: VERSION, kind: 'package', sha256: sha256(text), path: root, sumsName: PACKAGE_MANIFEST_NAME, files };
+    return { version: VERSION, kind: 'package', sha256: sha256Hex(text), path: root, sumsName: PACKAGE_MANIFEST_NAME, files };
   }
-  return { version: VERSION, kind: 'single-file', sha256: sha256(await read(here)), path: here, sumsName: SINGLE_FILE_NAME };
+  return { version: VERSION, kind: 'single-file', sha256: sha256Hex(await read(here)), path: here, sumsName: SINGLE_FILE_NAME };
 }
 
 let once: Promise<SelfHash> | undefined;

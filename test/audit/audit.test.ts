@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, open, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +29,7 @@ import {
   type AuditProblemKind,
   type AuditVerifyResult,
 } from '../../src/audit/entry.js';
-import { AUDIT_LOCK_PATH, AUDIT_LOG_PATH, appendAuditEntry, readAuditLog } from '../../src/audit/log.js';
+import { AUDIT_LOG_PATH, appendAuditEntry, readAuditLog } from '../../src/audit/log.js';
 import { printable, readableHead, renderAuditLog, renderAuditVerify } from '../../src/audit/render.js';
 import { runAuditShow, runAuditVerify } from '../../src/cli/commands/audit.js';
 import type { GlobalOptions, Io } from '../../src/cli/io.js';
@@ -152,7 +152,6 @@ describe('audit log: the chain', () => {
     assert.equal(r.head, heads[4]);
     assert.equal(r.head, sha(lines[4] as string));
     assert.equal(verifyLog(log.bytes, log.file, heads[4]).appended, 0);
-    assert.equal(existsSync(join(ws, AUDIT_LOCK_PATH)), false, 'the lock is released');
     assert.deepEqual(
       parseEntries(log.bytes, log.file).map((e) => e.seq),
       [1, 2, 3, 4, 5]
@@ -422,7 +421,6 @@ describe('audit log: a crash leaves a half-written line', () => {
     // A last line that is not an entry: refused too.
     await writeFile(file, Buffer.concat([before, Buffer.from('garbage\n')]));
     await assert.rejects(appendAuditEntry(ws, event(5), T0 + 5000), /the last line is not a valid entry/);
-    assert.equal(existsSync(join(ws, AUDIT_LOCK_PATH)), false, 'the lock is released after a refusal');
 
     // Once the partial line is removed, appending continues the chain.
     await writeFile(file, before);
@@ -481,51 +479,32 @@ describe('audit log: the lock', () => {
       const mine = entries.filter((e) => e.details['worker'] === w).map((e) => e.details['i']);
       assert.deepEqual(mine, Array.from({ length: 25 }, (_, i) => i), `worker ${String(w)} in order`);
     }
-    assert.equal(existsSync(join(ws, AUDIT_LOCK_PATH)), false);
   });
 
-  it('a stale lock is reported at once; a held lock after the timeout', async () => {
+  it('a live holder (another process) is waited for, then named in an exit-3 error; its kill (SIGKILL) frees the workspace at once', async () => {
     const ws = await workspace();
-    await mkdir(join(ws, 'audit'));
-    const lock = join(ws, AUDIT_LOCK_PATH);
-    await writeFile(lock, JSON.stringify({ pid: 4242, host: 'laptop' }));
-    const old = new Date(Date.now() - 3600_000);
-    await utimes(lock, old, old);
-    await assert.rejects(appendAuditEntry(ws, event(1), T0), (e: unknown) => {
-      assert.ok(e instanceof IoError);
-      assert.match(e.message, /locked for 3600 s by process 4242 on laptop/);
-      assert.match(e.hint ?? '', /remove audit\/\.lock/);
-      return true;
-    });
-    await utimes(lock, new Date(), new Date());
-    await assert.rejects(appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 100 }), /waited 0 s for the audit log/);
-    assert.equal(existsSync(lock), true, 'another process\'s lock is never removed');
-    assert.equal(existsSync(join(ws, AUDIT_LOG_PATH)), false);
-  });
-
-  it('a lock left by a process of this host that has died (SIGKILL) is removed and the append goes on', async () => {
-    const ws = await workspace();
-    await mkdir(join(ws, 'audit'));
-    const lock = join(ws, AUDIT_LOCK_PATH);
-    // A real process that held the lock and was killed: its pid no longer exists.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
-    const pid = child.pid ?? assert.fail('no pid');
-    await writeFile(lock, JSON.stringify({ pid, host: hostname() }));
-    child.kill('SIGKILL');
-    await new Promise((ok) => child.on('exit', ok));
-    const { entry } = await appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 2000 });
+    const lockUrl = new URL('../../src/store/lock.js', import.meta.url).href;
+    const script = `const { acquireWorkspaceLock } = await import(${JSON.stringify(lockUrl)});
+await acquireWorkspaceLock(process.argv[1], { command: 'holder' });
+process.stdout.write('held\\n');
+setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, ws], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((ok) => child.stdout.once('data', ok));
+    try {
+      await assert.rejects(appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 200 }), (e: unknown) => {
+        assert.ok(e instanceof IoError);
+        assert.equal(e.exitCode, 3);
+        assert.match(e.message, new RegExp(`in use by process ${String(child.pid)} on ${hostname()} \\(holder\\)`));
+        return true;
+      });
+      assert.equal(existsSync(join(ws, AUDIT_LOG_PATH)), false, 'nothing appended while another process holds the workspace');
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((ok) => child.on('exit', ok));
+    }
+    // The kernel released the name with the process: no stale lock to judge, no takeover.
+    const { entry } = await appendAuditEntry(ws, event(1), T0, { lockTimeoutMs: 0 });
     assert.equal(entry.seq, 1);
-    assert.equal(existsSync(lock), false);
-    // A live holder on this host is waited for, never removed.
-    await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname() }));
-    await assert.rejects(appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 100 }), /waited 0 s for the audit log/);
-    assert.equal(existsSync(lock), true);
-    // An empty lock (holder killed between creating and writing it) is removed once older than 2 s.
-    await writeFile(lock, '');
-    await assert.rejects(appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 100 }), /waited 0 s/);
-    const old = new Date(Date.now() - 10_000);
-    await utimes(lock, old, old);
-    assert.equal((await appendAuditEntry(ws, event(2), T0, { lockTimeoutMs: 2000 })).entry.seq, 2);
   });
 
   it('a workspace that does not exist is an input error', async () => {

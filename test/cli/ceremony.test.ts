@@ -5,6 +5,7 @@
  * publish; their --json output, --no-input, and hostile input (exit 2 naming
  * the file and the field, nothing written).
  */
+import { commandEntries } from '../support/audit.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -84,7 +85,7 @@ describe('root draft and edits', () => {
     assert.equal(d.signed.roles['targets']?.keyids.length, 3);
     assert.equal(d.signed.expires, '2031-06-01T00:00:00Z');
     assert.equal(d.signed.consistent_snapshot, false);
-    const log = (await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { command: string }).command);
+    const log = (await commandEntries(ws)).map((e) => e.command);
     assert.deepEqual(log.slice(-7), ['root draft', 'root add-key', 'root remove-key', 'root add-key', 'root set-threshold', 'root expires', 'root consistent-snapshot']);
     const diff = await okAt(ws, ['diff', 'root']);
     assert.match(diff.stdout, /\+ dave/);

@@ -6,6 +6,7 @@
  * signed recovery, without it); three compromised (none possible: exit 1,
  * out of band); the online key compromised (new online keys required).
  */
+import { commandEntries } from '../support/audit.js';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,8 +56,7 @@ async function copy(): Promise<string> {
   return ws;
 }
 async function lastAudit(ws: string): Promise<{ command: string; details: Record<string, unknown> }> {
-  const lines = (await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8')).trim().split('\n');
-  return JSON.parse(lines.at(-1) ?? '{}') as { command: string; details: Record<string, unknown> };
+  return (await commandEntries(ws)).at(-1) ?? { command: '', details: {} };
 }
 
 before(async () => {

@@ -4,6 +4,7 @@
  * published by the real ceremony commands), real files, real keys and real
  * signatures, at a fixed reference time.
  */
+import { commandEntries } from '../support/audit.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -56,16 +57,11 @@ async function draftOf(w: CeremonyWorkspace): Promise<{ signed: Targets; signatu
 }
 
 async function auditCommands(w: CeremonyWorkspace): Promise<string[]> {
-  const text = await readFile(join(w.ws, 'audit', 'log.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => (JSON.parse(l) as { command: string }).command);
+  return (await commandEntries(w.ws)).map((e) => e.command);
 }
 
 async function lastAudit(w: CeremonyWorkspace): Promise<{ command: string; artifacts: { read: { path: string; sha256: string }[]; written: { path: string; sha256: string }[] }; details: Record<string, unknown> }> {
-  const text = await readFile(join(w.ws, 'audit', 'log.jsonl'), 'utf8');
-  return JSON.parse(text.trim().split('\n').at(-1) as string) as Awaited<ReturnType<typeof lastAudit>>;
+  return (await commandEntries(w.ws)).at(-1) as Awaited<ReturnType<typeof lastAudit>>;
 }
 
 type JSONObject = Parameters<typeof TufMetadata.fromJSON>[1];

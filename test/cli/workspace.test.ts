@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { commandEntries } from '../support/audit.js';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,11 +34,7 @@ async function pubFile(name: string, key: TestKey, dir: string): Promise<string>
 }
 
 async function auditLines(ws: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return commandEntries(ws);
 }
 
 describe('init', () => {

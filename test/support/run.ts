@@ -6,8 +6,9 @@
  * prompter that answers questions by their text. Everything runs at the
  * fixed `RUN_NOW`; passphrases come from the environment.
  */
+import { commandEntries } from './audit.js';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfHashOnce } from '../../src/store/self-hash.js';
@@ -65,11 +66,7 @@ export function toolSha(): string {
 
 /** The lines of the workspace's audit log, parsed. */
 export async function auditEntries(ws: string): Promise<{ seq: number; actor: string; command: string; details: Record<string, unknown>; artifacts: { read: { path: string; sha256: string }[]; written: { path: string; sha256: string }[] } }[]> {
-  const text = await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { seq: number; actor: string; command: string; details: Record<string, unknown>; artifacts: { read: { path: string; sha256: string }[]; written: { path: string; sha256: string }[] } });
+  return commandEntries(ws);
 }
 
 /**

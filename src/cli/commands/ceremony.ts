@@ -4,8 +4,6 @@
  * `collect FILE…`, `status`, `publish ROLE` (docs/ceremony.md).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { checkRootDraft } from '../../ceremony/root-draft.js';
 import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
@@ -27,13 +25,14 @@ import { parseJson } from '../../metadata/json.js';
 import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../../metadata/model.js';
 import { parseMetadata } from '../../metadata/parse.js';
 import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
+import { readLastEntry } from '../../audit/log.js';
 import { writeFileAtomic } from '../../store/atomic.js';
+import { Change } from '../../store/change.js';
 import {
   assertDraftRole,
   DRAFT_ROLES,
   MAX_DRAFT_BYTES,
   readDraft,
-  removeDraft,
   sha256Hex,
   writeDraft,
   type Artifact,
@@ -43,7 +42,7 @@ import {
 import { metadataDirSource, readBoundedFile, readOptionalFile } from '../../store/metadata-dir.js';
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { artifact, audit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { artifact, commit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
 
 /** The published version a draft of `role` is compared with. */
 function previousOf(c: Ceremony, role: DraftRole): Signed | null {
@@ -103,6 +102,7 @@ export async function runDiff(role: string | undefined, global: GlobalOptions, i
 
 export interface RequestOptions {
   readonly out?: string;
+  readonly force?: boolean;
 }
 
 /** `request ROLE [--out F]`: a signing request for offline signers. */
@@ -126,14 +126,15 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
   const target = opts.out === undefined ? join(c.ws.dir, rel) : resolve(io.cwd, opts.out);
   const shown = opts.out ?? rel;
   const bytes = serializeRequest(req, shown);
-  mkdirSync(join(c.ws.dir, 'requests'), { recursive: true });
-  await writeFileAtomic(target, bytes);
-  const auditHead = await audit(c, 'request', [artifact(d.file, d.bytes)], [artifact(shown, bytes)], {
+  const change = new Change(c.ws.dir);
+  if (opts.out === undefined) change.write(rel, bytes);
+  else await writeFileAtomic(target, bytes, { outside: { force: opts.force === true, option: '--out' } });
+  const auditHead = await commit(c, change, 'request', [artifact(d.file, d.bytes)], {
     role,
     version: signed.version,
     signed_sha256: req.signed_sha256,
     eligible_keyids: req.eligible_keyids,
-  });
+  }, 'coordinator', [artifact(shown, bytes)]);
   const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role));
   output(
     c,
@@ -195,16 +196,12 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
   const trusted = trustedRoot(c);
   const drafts = new Map<DraftRole, DraftFile>();
   for (const inc of incoming) if (!drafts.has(inc.role)) drafts.set(inc.role, needDraft(c, inc.role));
-  // Evidence first: the files as received, named by their hash, before the draft changes.
-  mkdirSync(join(c.ws.dir, 'signatures'), { recursive: true });
-  const have = new Set(readdirSync(join(c.ws.dir, 'signatures')));
+  // Evidence: the files as received, named by their hash, written with the draft in one change.
+  const change = new Change(c.ws.dir);
   for (const inc of incoming) {
     const sha = sha256Hex(inc.bytes);
     const name = `${sha.slice(0, 16)}-${basename(inc.file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
-    if (!have.has(name)) {
-      await writeFileAtomic(join(c.ws.dir, 'signatures', name), inc.bytes);
-      have.add(name);
-    }
+    change.write(`signatures/${name}`, inc.bytes);
     read.push(artifact(inc.file, inc.bytes));
     written.push({ path: `signatures/${name}`, sha256: sha });
   }
@@ -218,14 +215,14 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
     const result = collectSignatures(d.md, eligible, mine, names);
     let md: ParsedMetadata = d.md;
     if (result.added.length > 0) {
-      const w = await writeDraft(c.ws, role, { signed, signatures: result.signatures });
+      const w = writeDraft(change, role, { signed, signatures: result.signatures });
       written.push({ path: w.path, sha256: w.sha256 });
       md = parseMetadata(w.bytes, w.path, role);
     }
     read.push(artifact(d.file, d.bytes));
     results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role)), file: d.file });
   }
-  const auditHead = await audit(c, 'collect', read, written, {
+  const auditHead = await commit(c, change, 'collect', read, {
     drafts: results.map((r) => ({
       role: r.role,
       version: r.version,
@@ -234,7 +231,7 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
       duplicates: r.result.duplicates.map((a) => ({ keyid: a.keyid, source: a.source })),
       rejected: r.result.rejected.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source, reason: a.reason })),
     })),
-  });
+  }, 'coordinator', written);
   const rejected = results.flatMap((r) => r.result.rejected);
   const lines: string[] = [];
   for (const r of results) {
@@ -360,20 +357,19 @@ function overlay(dir: string, extra: ReadonlyMap<string, Uint8Array>): MetadataS
   return { names, read: (n) => extra.get(n) ?? base.read(n) };
 }
 
-/** Writes a published file; an existing file with the same bytes is fine (a publish run again after a crash). */
-async function writePublished(dir: string, name: string, bytes: Uint8Array, exclusive: boolean): Promise<void> {
-  const path = join(dir, name);
+/** Plans a published file; an existing file with the same bytes is fine (a publish run again after a crash). */
+function writePublished(change: Change, name: string, bytes: Uint8Array, exclusive: boolean): void {
+  const rel = `metadata/${name}`;
   if (exclusive) {
-    const existing = readOptionalFile(path, MAX_DRAFT_BYTES);
-    if (existing !== null) {
-      if (Buffer.from(existing).equals(Buffer.from(bytes))) return;
-      throw new InputError(`metadata/${name}: already published with other content; not replaced`, {
-        file: `metadata/${name}`,
+    const existing = readOptionalFile(join(change.dir, rel), MAX_DRAFT_BYTES);
+    if (existing !== null && !Buffer.from(existing).equals(Buffer.from(bytes))) {
+      throw new InputError(`${rel}: already published with other content; not replaced`, {
+        file: rel,
         hint: 'a version number is published once; draft the next version instead',
       });
     }
   }
-  await writeFileAtomic(path, bytes, { exclusive });
+  change.write(rel, bytes);
 }
 
 /** `publish ROLE`: refuses unless every threshold holds; writes the metadata and the manifest. */
@@ -422,16 +418,21 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     throw new VerificationError(`refusing to publish: the result would not verify: ${pre.failures[0] ?? 'no root'}`, { file: d.file });
   }
   const written: Artifact[] = [];
+  const change = new Change(c.ws.dir);
   for (const [name, b] of files) {
-    await writePublished(metaDir, name, b, /^\d+\./.test(name));
+    writePublished(change, name, b, /^\d+\./.test(name));
     written.push(artifact(`metadata/${name}`, b));
   }
-  const manifest = buildManifest(metaDir, nowMs);
-  await writeFileAtomic(join(c.ws.dir, MANIFEST_PATH), manifest);
+  const anchor = await readLastEntry(c.ws.dir);
+  const manifest = buildManifest(overlay(metaDir, files), nowMs, anchor);
+  change.write(MANIFEST_PATH, manifest);
   written.push(artifact(MANIFEST_PATH, manifest));
-  // And checked again as written.
-  const post = verifyRepository(metadataDirSource(metaDir), { atMs: nowMs });
-  const auditHead = await audit(c, 'publish', [artifact(d.file, d.bytes)], written, {
+  // Until the draft is gone, running publish again finishes an interrupted publish: removed in the same change.
+  if (role === 'root') change.remove(INCIDENT_PATH);
+  change.remove(d.file);
+  // And checked again as it will be written.
+  const post = verifyRepository(overlay(metaDir, files), { atMs: nowMs });
+  const auditHead = await commit(c, change, 'publish', [artifact(d.file, d.bytes)], {
     role,
     version: signed.version,
     signed_sha256: st.signedSha256,
@@ -439,10 +440,8 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     thresholds: st.thresholds.map((t) => ({ label: t.label, threshold: t.threshold, valid_keyids: t.result.valid })),
     verify_ok: post.ok,
     verify_failures: post.failures,
-  });
-  // Last: until the draft is gone, running publish again finishes an interrupted publish.
-  if (role === 'root') await rm(join(c.ws.dir, INCIDENT_PATH), { force: true });
-  await removeDraft(c.ws, role);
+    audit_anchor: { head: anchor.head, seq: anchor.entry?.seq ?? 0 },
+  }, 'coordinator', written);
   const lines = [
     `published ${role} version ${String(signed.version)}${resumed ? ' (an interrupted publish, finished now)' : ''}:`,
     ...st.thresholds.map((t) => `  ${thresholdLine(t)}`),
@@ -466,13 +465,19 @@ function alreadyPublished(c: Ceremony, role: DraftRole, d: DraftFile): { bytes: 
   return Buffer.from(p.md.signedBytes).equals(Buffer.from(d.md.signedBytes)) ? { bytes: p.bytes } : null;
 }
 
-/** `manifest.json`: length, SHA-256 and SHA-512 of every file in metadata/. */
-function buildManifest(metaDir: string, nowMs: number): Uint8Array {
-  const src = metadataDirSource(metaDir);
+/**
+ * `manifest.json`: length, SHA-256 and SHA-512 of every file in metadata/,
+ * and the audit log's head and seq before this publish (an anchor: `audit
+ * verify` fails on a log cut back before it).
+ */
+function buildManifest(src: MetadataSource, nowMs: number, anchor: { head: string; entry: { seq: number } | null }): Uint8Array {
   const files: Record<string, { length: number; sha256: string; sha512: string }> = {};
   for (const n of src.names) {
     const b = src.read(n) ?? new Uint8Array();
     files[`metadata/${n}`] = { length: b.length, sha256: sha256Hex(b), sha512: createHash('sha512').update(b).digest('hex') };
   }
-  return Buffer.from(stringifySorted({ format: MANIFEST_FORMAT, generated: formatExpires(nowMs), files }), 'utf8');
+  return Buffer.from(
+    stringifySorted({ format: MANIFEST_FORMAT, generated: formatExpires(nowMs), audit: { head: anchor.head, seq: anchor.entry?.seq ?? 0 }, files }),
+    'utf8'
+  );
 }

@@ -8,6 +8,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { appendAuditEntry } from '../../audit/log.js';
+import { reconcile, type Change } from '../../store/change.js';
+import { holdWorkspaceLock, lockWaitMs } from '../../store/lock.js';
 import { keyholderNames, type KeyResolver, type Keyholder } from '../../ceremony/root-draft.js';
 import type { DeviceDescription } from '../../crypto/signer.js';
 import { InputError, VerificationError } from '../../errors.js';
@@ -30,9 +32,23 @@ export interface Ceremony {
   readonly publishedTargets: () => PublishedFile<Targets> | null;
 }
 
-/** Opens the workspace, walks its published root chain and reads the keyholders. */
+/**
+ * Takes the workspace's lock for the rest of the command (a second command
+ * waits, then fails with exit 3 naming the holder) and reconciles what a
+ * killed command left: an intent without an outcome, temporary files.
+ */
+export async function lockWorkspace(dir: string, io: Io, command?: string): Promise<void> {
+  await holdWorkspaceLock(dir, { waitMs: lockWaitMs(io.env), onWait: (m) => io.stderr(`${m}\n`), ...(command === undefined ? {} : { command }) });
+  const r = await reconcile(dir, io.now());
+  if (r.result !== null) io.stderr(`note: audit entry ${String(r.intentSeq)} announced a change that a stopped command did not finish: ${r.result}\n`);
+}
+
+/** Opens the workspace under its lock, walks its published root chain and reads the keyholders. */
 export async function openCeremony(global: GlobalOptions, io: Io): Promise<Ceremony> {
-  const ws = openWorkspace(workspaceDir(global, io));
+  const dir = workspaceDir(global, io);
+  openWorkspace(dir);
+  await lockWorkspace(dir, io);
+  const ws = openWorkspace(dir);
   const trust = loadTrust(ws);
   const keyholders = await readKeyholders(ws);
   // Targets may hold 100,000 entries: read and parsed at most once, and only when a command needs them.
@@ -137,7 +153,25 @@ export function artifact(path: string, bytes: Uint8Array): Artifact {
 
 const strip = (a: Artifact): Artifact => ({ path: a.path, sha256: a.sha256 });
 
-/** Appends the command's audit entry; returns the new head. */
+/**
+ * Commits `change` with the command's entry as its write-ahead intent
+ * (store/change.ts): the files it writes are added to `written`.
+ * @returns the log's head after the outcome
+ */
+export async function commit(
+  c: Ceremony,
+  change: Change,
+  command: string,
+  read: readonly Artifact[],
+  details: Record<string, unknown>,
+  actor = 'coordinator',
+  written: readonly Artifact[] = []
+): Promise<string> {
+  const { head } = await change.commit({ actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device: null, details }, c.io.now());
+  return head;
+}
+
+/** Appends the command's audit entry (a change of no file); returns the new head. */
 export async function audit(
   c: Ceremony,
   command: string,

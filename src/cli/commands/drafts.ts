@@ -13,7 +13,8 @@ import { InputError } from '../../errors.js';
 import { canonicalBytes } from '../../metadata/canonical.js';
 import type { Signature, Signed } from '../../metadata/model.js';
 import { sha256Hex, writeDraft, type Artifact, type DraftFile, type DraftRole } from '../../store/drafts.js';
-import { artifact, audit, type Ceremony } from './context.js';
+import { Change } from '../../store/change.js';
+import { artifact, commit, type Ceremony } from './context.js';
 
 /** A draft check's errors with the field each is about (`fields[i]` for `errors[i]`). */
 export interface FieldedCheck {
@@ -95,8 +96,9 @@ export async function saveEdit(
   if (sameSigned(current.md.signed, next)) {
     return { changed: false, discarded: 0, kept: sigs, written: artifact(current.file, current.bytes), auditHead: '(unchanged: nothing recorded)' };
   }
-  const written = await writeDraft(c.ws, role, { signed: next, signatures: [] });
-  const auditHead = await audit(c, command, [...read, artifact(current.file, current.bytes)], [written], {
+  const change = new Change(c.ws.dir);
+  const written = writeDraft(change, role, { signed: next, signatures: [] });
+  const auditHead = await commit(c, change, command, [...read, artifact(current.file, current.bytes)], {
     ...details,
     version: next.version,
     discarded_signatures: sigs,

@@ -12,12 +12,12 @@ import { formatExpires } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
 import { Guard } from '../../metadata/parse.js';
 import { stringifySorted } from '../../metadata/serialize.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { Change } from '../../store/change.js';
 import { readDraft, sha256Hex, writeDraft } from '../../store/drafts.js';
 import { readOptionalFile } from '../../store/metadata-dir.js';
 import type { Workspace } from '../../store/workspace.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { artifact, audit, keyResolver, namesFor, openCeremony, output, trustedRoot } from './context.js';
+import { artifact, audit, commit, keyResolver, namesFor, openCeremony, output, trustedRoot } from './context.js';
 
 export const INCIDENT_PATH = 'drafts/root.incident.json';
 
@@ -113,9 +113,10 @@ export async function runRootRevoke(opts: RevokeOptions, global: GlobalOptions, 
     signed_recovery_possible: plan.signedRecoveryPossible,
   };
   const incidentBytes = Buffer.from(stringifySorted(incident), 'utf8');
-  await writeFileAtomic(join(c.ws.dir, INCIDENT_PATH), incidentBytes);
-  const written = await writeDraft(c.ws, 'root', { signed: plan.draft, signatures: [] });
-  const head = await audit(c, 'incident', existing === null ? [] : [artifact(existing.file, existing.bytes)], [artifact(INCIDENT_PATH, incidentBytes), { path: written.path, sha256: written.sha256 }], {
+  const change = new Change(c.ws.dir);
+  change.write(INCIDENT_PATH, incidentBytes);
+  const written = writeDraft(change, 'root', { signed: plan.draft, signatures: [] });
+  const head = await commit(c, change, 'incident', existing === null ? [] : [artifact(existing.file, existing.bytes)], {
     ...incidentDetails,
     draft: { version: plan.draft.version, signed_sha256: sha256Hex(canonicalBytes(plan.draft)) },
   });

@@ -31,8 +31,9 @@ import { InputError } from '../../errors.js';
 import type { Metadata, Root } from '../../metadata/model.js';
 import { readDraft, writeDraft, type Artifact } from '../../store/drafts.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
+import { Change } from '../../store/change.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { artifact, audit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { artifact, commit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
 import { carrySignatures, refuseExistingDraft, refuseNewErrors, saveEdit, signaturesLine, signedSha256, type FieldedCheck } from './drafts.js';
 
 const fieldOf = (msg: string): string => msg.slice(0, msg.indexOf(':'));
@@ -110,8 +111,9 @@ export async function runRootDraft(opts: RootDraftOptions, global: GlobalOptions
   }
   const { kept, discarded } = carrySignatures(existing, draft);
   const md: Metadata<Root> = { signed: draft, signatures: kept };
-  const written = await writeDraft(c.ws, 'root', md);
-  const auditHead = await audit(c, 'root draft', read, [written], {
+  const change = new Change(c.ws.dir);
+  const written = writeDraft(change, 'root', md);
+  const auditHead = await commit(c, change, 'root draft', read, {
     version: draft.version,
     plan: opts.plan ?? null,
     replaced: existing !== null,

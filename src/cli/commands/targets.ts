@@ -33,8 +33,9 @@ import type { Metadata, Targets } from '../../metadata/model.js';
 import { readDraft, writeDraft, type Artifact, type DraftFile } from '../../store/drafts.js';
 import { hashFiles, type HashedFile } from '../../store/hash-files.js';
 import { formatBytes, progressBar } from '../../ui/progress.js';
+import { Change } from '../../store/change.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { artifact, audit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { artifact, commit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
 import { carrySignatures, refuseExistingDraft, refuseNewErrors, saveEdit, signaturesLine, signedSha256, type FieldedCheck } from './drafts.js';
 
 const fielded = (check: TargetsDraftCheck): FieldedCheck => ({ errors: check.errors, fields: check.issues.map((i) => i.field) });
@@ -131,9 +132,10 @@ export async function runTargetsDraft(opts: TargetsDraftOptions, global: GlobalO
   const draft = newTargetsDraft(published?.md.signed ?? null, nowMs, { expiresDays: days });
   const { kept, discarded } = carrySignatures(existing, draft);
   const md: Metadata<Targets> = { signed: draft, signatures: kept };
-  const written = await writeDraft(c.ws, 'targets', md);
+  const change = new Change(c.ws.dir);
+  const written = writeDraft(change, 'targets', md);
   const read = published === null ? [] : [artifact(published.file, published.bytes)];
-  const auditHead = await audit(c, 'targets draft', read, [written], {
+  const auditHead = await commit(c, change, 'targets draft', read, {
     version: draft.version,
     replaced: existing !== null,
     discarded_signatures: discarded,

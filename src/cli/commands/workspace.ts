@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /** `init`, `keyholder add|list|remove`: the workspace and its keyholders. */
-import { createHash } from 'node:crypto';
-import { readdir, unlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { appendAuditEntry } from '../../audit/log.js';
-import { InputError, VerificationError } from '../../errors.js';
+import { InputError, IoError, VerificationError } from '../../errors.js';
 import { formatExpires } from '../../metadata/expires.js';
 import { decodeKey } from '../../metadata/keys.js';
 import type { Root } from '../../metadata/model.js';
 import { parseMetadata } from '../../metadata/parse.js';
 import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../metadata/public-key-file.js';
 import { stringifySorted } from '../../metadata/serialize.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { fsyncDir, writeFileAtomic } from '../../store/atomic.js';
+import { Change } from '../../store/change.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
 import { createWorkspace, openWorkspace, readKeyholders, type Workspace } from '../../store/workspace.js';
+import { sha256Hex } from '../../metadata/sha256.js';
 import { verifyRepository } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
+import { lockWorkspace } from './context.js';
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** The workspace a command works on: `--dir`, else the current directory. */
 export function workspaceDir(global: GlobalOptions, io: Io): string {
@@ -54,23 +56,39 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
     skipped = source.names.length - imported.length;
   }
   const name = opts.name ?? basename(dir);
-  const ws = await createWorkspace(dir, name, formatExpires(nowMs));
-  const written = [{ path: 'ceremony.json', sha256: sha256(readBoundedFile(join(dir, 'ceremony.json'))) }];
-  for (const f of imported) {
-    await writeFileAtomic(join(dir, 'metadata', f.name), f.bytes, { exclusive: true });
-    written.push({ path: `metadata/${f.name}`, sha256: sha256(f.bytes) });
+  // Built whole in a temporary directory beside DIR, then renamed into place: a failure leaves nothing.
+  await assertEmptyOrAbsent(dir);
+  const tmp = join(dirname(dir), `.${basename(dir)}.${randomBytes(8).toString('hex')}.tmp`);
+  let head: string;
+  try {
+    const ws = await createWorkspace(tmp, name, formatExpires(nowMs));
+    const written = [{ path: 'ceremony.json', sha256: sha256Hex(readBoundedFile(join(tmp, 'ceremony.json'))) }];
+    for (const f of imported) {
+      if (written.some((w) => w.path === `metadata/${f.name}`)) {
+        throw new InputError(`${opts.from ?? ''}: metadata/${f.name} is given twice (once in root_history/); not imported`, { file: f.name });
+      }
+      await writeFileAtomic(join(tmp, 'metadata', f.name), f.bytes, { exclusive: true, root: tmp });
+      written.push({ path: `metadata/${f.name}`, sha256: sha256Hex(f.bytes) });
+    }
+    ({ head } = await appendAuditEntry(
+      ws.dir,
+      {
+        actor: 'coordinator',
+        command: 'init',
+        artifacts: { read: [], written },
+        device: null,
+        details: { name, from: opts.from ?? null, imported_root_version: finalRoot },
+      },
+      nowMs
+    ));
+    await rename(tmp, dir).catch((cause: NodeJS.ErrnoException) => {
+      throw new (cause.code === 'ENOTEMPTY' || cause.code === 'EEXIST' ? InputError : IoError)(`${dir}: cannot put the new workspace in place (${cause.code ?? 'error'})`, { file: dir, cause });
+    });
+    await fsyncDir(dirname(dir));
+  } catch (cause) {
+    await rm(tmp, { recursive: true, force: true });
+    throw cause;
   }
-  const { head } = await appendAuditEntry(
-    ws.dir,
-    {
-      actor: 'coordinator',
-      command: 'init',
-      artifacts: { read: [], written },
-      device: null,
-      details: { name, from: opts.from ?? null, imported_root_version: finalRoot },
-    },
-    nowMs
-  );
   if (global.json) {
     io.stdout(
       JSON.stringify({ ok: true, workspace: dir, name, importedRootVersion: finalRoot || null, imported: imported.map((f) => f.name), leftOut: skipped, auditHead: head }, null, 2) + '\n'
@@ -84,6 +102,20 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
     io.stdout(`audit head: ${head}\n`);
   }
   return 0;
+}
+
+async function assertEmptyOrAbsent(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      await mkdir(dirname(dir), { recursive: true });
+      return;
+    }
+    throw new InputError(`${dir}: cannot be a workspace (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { file: dir, cause });
+  }
+  if (entries.length > 0) throw new InputError(`${dir}: not empty; a new workspace needs an empty or new directory`, { file: dir });
 }
 
 /** Key IDs in the latest published root and in the drafts, with where they are. */
@@ -112,6 +144,8 @@ async function keysInUse(ws: Workspace): Promise<Map<string, string[]>> {
 
 /** `keyholder add FILE…` */
 export async function runKeyholderAdd(files: readonly string[], global: GlobalOptions, io: Io): Promise<number> {
+  openWorkspace(workspaceDir(global, io));
+  await lockWorkspace(workspaceDir(global, io), io);
   const ws = openWorkspace(workspaceDir(global, io));
   const existing = await readKeyholders(ws);
   const added: PublicKeyFile[] = [];
@@ -139,21 +173,15 @@ export async function runKeyholderAdd(files: readonly string[], global: GlobalOp
       }
     }
     added.push(pub);
-    read.push({ path: f, sha256: sha256(bytes) });
+    read.push({ path: f, sha256: sha256Hex(bytes) });
   }
-  const written: { path: string; sha256: string }[] = [];
-  for (const pub of added) {
-    const rel = `keyholders/${pub.name}.pub.json`;
-    const text = stringifySorted(pub);
-    await writeFileAtomic(join(ws.dir, rel), text, { exclusive: true });
-    written.push({ path: rel, sha256: sha256(Buffer.from(text)) });
-  }
-  const { head } = await appendAuditEntry(
-    ws.dir,
+  const change = new Change(ws.dir);
+  for (const pub of added) change.write(`keyholders/${pub.name}.pub.json`, stringifySorted(pub), { exclusive: true });
+  const { head } = await change.commit(
     {
       actor: 'coordinator',
       command: 'keyholder add',
-      artifacts: { read, written },
+      artifacts: { read, written: [] },
       device: null,
       details: { keyholders: added.map((p) => ({ name: p.name, keyid: p.keyid })) },
     },
@@ -187,6 +215,8 @@ export async function runKeyholderList(global: GlobalOptions, io: Io): Promise<n
 
 /** `keyholder remove NAME` */
 export async function runKeyholderRemove(name: string, global: GlobalOptions, io: Io): Promise<number> {
+  openWorkspace(workspaceDir(global, io));
+  await lockWorkspace(workspaceDir(global, io), io);
   const ws = openWorkspace(workspaceDir(global, io));
   const holder = (await readKeyholders(ws)).find((p) => p.name === name);
   if (holder === undefined) throw new InputError(`no keyholder named "${name}"`, { field: 'NAME', hint: 'see `tuf-ceremony keyholder list`' });
@@ -198,10 +228,10 @@ export async function runKeyholderRemove(name: string, global: GlobalOptions, io
   }
   const rel = `keyholders/${name}.pub.json`;
   const bytes = readBoundedFile(join(ws.dir, rel));
-  await unlink(join(ws.dir, rel));
-  const { head } = await appendAuditEntry(
-    ws.dir,
-    { actor: 'coordinator', command: 'keyholder remove', artifacts: { read: [{ path: rel, sha256: sha256(bytes) }], written: [] }, device: null, details: { name, keyid: holder.keyid } },
+  const change = new Change(ws.dir);
+  change.remove(rel);
+  const { head } = await change.commit(
+    { actor: 'coordinator', command: 'keyholder remove', artifacts: { read: [{ path: rel, sha256: sha256Hex(bytes) }], written: [] }, device: null, details: { name, keyid: holder.keyid } },
     io.now()
   );
   if (global.json) io.stdout(JSON.stringify({ ok: true, removed: name, auditHead: head }, null, 2) + '\n');
