@@ -61,12 +61,14 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('verify')
     .description(
       'verify a repository as a TUF client would: the trusted root, every N→N+1 root rotation, ' +
-        "the final root's expiry, then timestamp, snapshot, targets and every delegated role present"
+        "the final root's expiry, then timestamp, snapshot, targets and every delegated role present; " +
+        'ends with a verdict per client family (python-tuf, go-tuf, tuf-js); exit 0 means the specification\'s checks pass'
     )
     .argument('[DIR]', 'metadata directory (published layout or tuf-on-ci root_history/ layout); default: .')
     .option('--trusted-root <FILE>', 'start from this root (default: the lowest N.root.json present, which must be self-signed)')
     .addOption(new Option('--at <TIME>', 'reference time for expiry, e.g. 2026-08-22T00:00:00Z (default: now)'))
     .option('--allow-extra-timestamp-meta', 'accept timestamp meta entries beside snapshot.json (python-tuf and tuf-js fail their signature)')
+    .option('--require <CLIENTS>', 'exit 1 unless these clients would accept it too: python-tuf,go-tuf,tuf-js or a subset (docs/client-verdicts.md)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {

@@ -24,6 +24,7 @@ import {
   type TufKey,
 } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse.js';
+import { ClientJudge, type ClientVerdicts } from './clients.js';
 import {
   isExpired,
   verifyRootRotation,
@@ -107,6 +108,12 @@ export interface VerifyReport {
    * only these.
    */
   readonly verifiedFiles: readonly string[];
+  /**
+   * Whether python-tuf, go-tuf and tuf-js would accept the repository, by
+   * the rules each is known to apply (docs/client-verdicts.md). Not part of
+   * `ok`, which is the specification's verdict.
+   */
+  readonly clients: ClientVerdicts;
 }
 
 /**
@@ -129,6 +136,13 @@ class Run {
   readonly owners = new Map<string, string>();
   /** Files that verified on the client's path, in the order checked. */
   readonly verified = new Set<string>();
+  readonly judge = new ClientJudge();
+  /** Threshold problems as worded in failures: clients count those themselves. */
+  private readonly thresholdTexts = new Set<string>();
+  /** Failures that are client rules (judged per client), not failures for every client. */
+  private readonly clientRuleFailures = new Set<string>();
+  /** The file after which a failure stopped verification, if one did. */
+  private stoppedAt: string | undefined;
   private readonly names: Set<string>;
   private snapshot: ParsedMetadata<Snapshot> | undefined;
   private readonly warnedFiles = new Set<string>();
@@ -168,6 +182,7 @@ class Run {
       this.warnedFiles.add(name);
       for (const l of md.legacy) this.warn('LEGACY_FORMAT', name, l);
       for (const n of md.keyIdNotes ?? []) this.warn('KEY_ID_MISMATCH', name, n);
+      this.judge.file(md);
     }
     return md;
   }
@@ -218,10 +233,23 @@ class Run {
 
   thresholdProblems(r: ThresholdResult, by: string): string[] {
     if (r.met) return [];
-    return [
+    const text =
       `${by}: ${String(r.counted)} of ${String(r.threshold)} needed signatures valid` +
-        (r.invalid.length > 0 ? `; invalid signatures from ${r.invalid.map((k) => k.slice(0, 8)).join(', ')}` : ''),
-    ];
+      (r.invalid.length > 0 ? `; invalid signatures from ${r.invalid.map((k) => k.slice(0, 8)).join(', ')}` : '');
+    this.thresholdTexts.add(text);
+    return [text];
+  }
+
+  /** A threshold as each client counts it (python-tuf, go-tuf, tuf-js). */
+  clientCount(
+    file: string,
+    label: string,
+    role: RoleKeys | undefined,
+    keys: { readonly [keyid: string]: TufKey },
+    payload: ParsedMetadata,
+    ours: ThresholdResult
+  ): void {
+    this.judge.threshold(file, label, role ?? { keyids: [], threshold: 1 }, keys, payload, ours);
   }
 
   expiryProblems(md: ParsedMetadata, role: string): string[] {
@@ -323,6 +351,7 @@ class Run {
       return undefined;
     }
     const self = verifyWithRoot(trusted.signed, 'root', trusted);
+    this.clientCount(trusted.file, `root v${String(trusted.signed.version)} (self-signed)`, own(trusted.signed.roles, 'root'), trusted.signed.keys, trusted, self);
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
     this.noteRootKeys(trusted);
     const nameMismatch = ROOT_FILE.exec(trusted.file);
@@ -340,7 +369,10 @@ class Run {
       thresholds: [self],
       problems: trustedProblems,
     });
-    if (trustedProblems.length > 0) return undefined;
+    if (trustedProblems.length > 0) {
+      this.stoppedAt = trusted.file;
+      return undefined;
+    }
 
     // §5.3.3–5.3.9: fetch N+1 until there is none; each must be signed by a
     // threshold of the old root and of itself, with version exactly N+1.
@@ -360,6 +392,8 @@ class Run {
       if (name === undefined) break;
       const next = this.parse(name, 'root');
       const rot = verifyRootRotation(current.signed, next);
+      this.clientCount(name, `trusted root v${String(current.signed.version)} keys`, own(current.signed.roles, 'root'), current.signed.keys, next, rot.old);
+      this.clientCount(name, `root v${String(next.signed.version)} keys`, own(next.signed.roles, 'root'), next.signed.keys, next, rot.new);
       this.noteKeys(name, next.signed.keys, [rot.old, rot.new]);
       this.noteRootKeys(next);
       const problems: string[] = [];
@@ -378,7 +412,10 @@ class Run {
         thresholds: [rot.old, rot.new],
         problems,
       });
-      if (problems.length > 0) return undefined;
+      if (problems.length > 0) {
+        this.stoppedAt = name;
+        return undefined;
+      }
       current = next;
       if (viaRootJson) break;
     }
@@ -434,6 +471,8 @@ class Run {
   ) {
     const md = this.parse(name, type);
     const r = verifyWithRoot(root.signed, type, md);
+    this.clientCount(name, `root v${String(root.signed.version)} ${type} keys`, own(root.signed.roles, type), root.signed.keys, md, r);
+    if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(name, root.signed.keys, [r]);
     const problems = [
       ...this.thresholdProblems(r, `root v${String(root.signed.version)} ${type} keys`),
@@ -459,6 +498,8 @@ class Run {
     if (file === undefined) return { present: false, ok: true, md: undefined };
     const md = this.parse(file, 'targets');
     const r = verifyThreshold(name, role, keys, md);
+    this.clientCount(file, `${delegator} delegation keys`, role, keys, md, r);
+    if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(file, keys, [r]);
     const problems = [
       ...this.thresholdProblems(r, `${delegator} delegation keys`),
@@ -609,9 +650,9 @@ class Run {
         const extra = Object.keys(ts.md.signed.meta).filter((f) => f !== 'snapshot.json');
         if (extra.length > 0 && this.opts.allowExtraTimestampMeta !== true) {
           // python-tuf and tuf-js re-emit only snapshot.json, so the signature fails there.
-          this.failures.push(
-            `timestamp.json: timestamp: meta lists ${extra.map((f) => JSON.stringify(f)).join(', ')} beside snapshot.json; python-tuf and tuf-js then fail its signature (--allow-extra-timestamp-meta accepts it)`
-          );
+          const text = `timestamp.json: timestamp: meta lists ${extra.map((f) => JSON.stringify(f)).join(', ')} beside snapshot.json; python-tuf and tuf-js then fail its signature (--allow-extra-timestamp-meta accepts it)`;
+          this.failures.push(text);
+          this.clientRuleFailures.add(text);
         }
       }
       const snapName = this.roleFile('snapshot', timestampEntry?.version);
@@ -626,6 +667,7 @@ class Run {
       if (targetsName !== undefined) {
         const t = this.verifyTopLevel(root, 'targets', targetsName, targetsEntry, 'snapshot');
         if (t.ok) this.verifyDelegations(t.md);
+        else if (t.md.signed.delegations !== undefined) this.stoppedAt = targetsName;
       } else if (targetsEntry !== undefined) {
         this.failures.push(`targets.json: targets: snapshot lists targets v${String(targetsEntry.version)}, which is not present`);
       }
@@ -643,6 +685,10 @@ class Run {
       failures: this.failures,
       keyOwners: Object.fromEntries(this.owners),
       verifiedFiles: [...this.verified],
+      clients: this.judge.verdicts(
+        this.failures.filter((f) => !this.clientRuleFailures.has(f) && ![...this.thresholdTexts].some((t) => f.endsWith(t))),
+        this.stoppedAt
+      ),
     };
   }
 }

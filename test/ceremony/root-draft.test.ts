@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   addKey,
@@ -620,5 +621,27 @@ describe('round trip: a draft signed by test keys passes serializeMetadata and r
     const d = newRootDraft(null, NOW);
     assert.ok(checkRootDraft(d, null, NOW).errors.length > 0);
     assert.doesNotThrow(() => serializeMetadata({ signed: d, signatures: [] }, 'x.json'));
+  });
+});
+
+describe('key IDs on write: the hash of the key, except a key carried over from the published root', () => {
+  const SIGSTORE_V11 = new URL('../../../test/fixtures/sigstore-production/root_history/11.root.json', import.meta.url).pathname;
+  const published = parseMetadata(readFileSync(SIGSTORE_V11), '11.root.json', 'root').signed;
+  const ONLINE = '7247f0dbad85b147e1863bade761243cc785dcb7aa410e7105dd3d2b61a36d2c';
+  const at = Date.parse('2025-06-01T00:00:00Z');
+
+  test("Sigstore root v11's online key (an ID hashing no form of the key, with keyid_hash_algorithms) is carried into v12 under its ID", () => {
+    const draft = newRootDraft(published, at);
+    assert.ok(Object.hasOwn(draft.keys, ONLINE));
+    assert.notEqual(computeKeyId(draft.keys[ONLINE]), ONLINE);
+    const errors = checkRootDraft(draft, published, at).errors.filter((e) => e.startsWith('keys.'));
+    assert.deepEqual(errors, []);
+  });
+
+  test('the same key with a changed field is no longer carried over: its ID must then be its hash', () => {
+    const draft = newRootDraft(published, at);
+    const changed: Root = { ...draft, keys: { ...draft.keys, [ONLINE]: { ...(draft.keys[ONLINE] as TufKey), 'x-note': 'changed' } as TufKey } };
+    const errors = checkRootDraft(changed, published, at).errors;
+    assert.ok(errors.some((e) => e.startsWith(`keys.${ONLINE}: key ID ${ONLINE} does not match its key`)), errors.join('\n'));
   });
 });

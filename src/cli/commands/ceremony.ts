@@ -40,6 +40,7 @@ import {
   type DraftRole,
 } from '../../store/drafts.js';
 import { metadataDirSource, readBoundedFile, readOptionalFile } from '../../store/metadata-dir.js';
+import { CLIENT_FAMILIES } from '../../verify/clients.js';
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, commit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
@@ -416,6 +417,11 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   const roleFailures = pre.steps.filter((s) => s.kind === role && !s.ok);
   if (rootFailures.length > 0 || roleFailures.length > 0 || (pre.failures.length > 0 && pre.steps.length === 0)) {
     throw new VerificationError(`refusing to publish: the result would not verify: ${pre.failures[0] ?? 'no root'}`, { file: d.file });
+  }
+  // What we emit must be accepted by python-tuf, go-tuf and tuf-js alike (docs/client-verdicts.md).
+  const clientReasons = CLIENT_FAMILIES.flatMap((cf) => pre.clients[cf].reasons.filter((r) => files.has(r.file)).map((r) => `${cf}: ${r.file}: ${r.message}`));
+  if (clientReasons.length > 0) {
+    throw new VerificationError(`refusing to publish: a client would reject it: ${clientReasons.join('; ')}`, { file: d.file });
   }
   const written: Artifact[] = [];
   const change = new Change(c.ws.dir);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--json]` */
+/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--require CLIENTS] [--json]` */
 import { join, resolve } from 'node:path';
-import { VerificationError } from '../../errors.js';
+import { UsageError, VerificationError } from '../../errors.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
 import { COLOR, PLAIN, renderVerifyReport } from '../../ui/render.js';
+import { CLIENT_FAMILIES, parseClientList, type ClientFamily, type ClientVerdicts } from '../../verify/clients.js';
 import { verifyRepository } from '../../verify/repository.js';
 import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
@@ -13,6 +14,28 @@ export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
   readonly at?: string;
   readonly allowExtraTimestampMeta?: boolean;
+  /** `python-tuf,go-tuf,tuf-js` or a subset: exit 1 when a named client would reject. */
+  readonly require?: string;
+}
+
+/** One line per client family: accepts, or rejects with its first reason. */
+export function clientVerdictLines(clients: ClientVerdicts): string[] {
+  return CLIENT_FAMILIES.map((c) => {
+    const v = clients[c];
+    if (v.accepts) return `client ${c}: accepts`;
+    const first = v.reasons[0];
+    const more = v.reasons.length - 1;
+    return `client ${c}: would reject: ${first === undefined ? '' : `${first.file}: ${first.message} [${first.rule}]`}${more > 0 ? ` (and ${String(more)} more)` : ''}`;
+  });
+}
+
+function requiredClients(text: string | undefined): readonly ClientFamily[] {
+  if (text === undefined) return [];
+  const r = parseClientList(text);
+  if ('unknown' in r) {
+    throw new UsageError(`--require: "${r.unknown}" is not a client family (use any of ${CLIENT_FAMILIES.join(', ')}, comma-separated)`, { field: '--require' });
+  }
+  return r.ok;
 }
 
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
@@ -20,6 +43,7 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
   // A workspace keeps its published metadata in metadata/.
   if (!hasRootMetadata(dir) && hasRootMetadata(join(dir, 'metadata'))) dir = join(dir, 'metadata');
   const atMs = opts.at === undefined ? io.now() : parseTimeOption(opts.at, '--at');
+  const required = requiredClients(opts.require);
   const trustedRoot =
     opts.trustedRoot === undefined
       ? undefined
@@ -33,12 +57,21 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     io.stdout(JSON.stringify({ directory: dir, ...report }, null, 2) + '\n');
   } else {
     const style = global.color ? COLOR : PLAIN;
-    io.stdout(renderVerifyReport(report, dir, style).join('\n') + '\n');
+    io.stdout([...renderVerifyReport(report, dir, style), ...clientVerdictLines(report.clients)].join('\n') + '\n');
   }
   if (!report.ok) {
     const more = report.failures.length - 1;
     throw new VerificationError(
       `verification failed: ${report.failures[0] ?? 'see above'}` + (more > 0 ? ` (and ${String(more)} more, listed above)` : '')
+    );
+  }
+  const rejecting = required.filter((c) => !report.clients[c].accepts);
+  if (rejecting.length > 0) {
+    const c = rejecting[0] as ClientFamily;
+    const why = report.clients[c].reasons[0];
+    throw new VerificationError(
+      `the specification's checks pass, but ${rejecting.join(' and ')} would reject this repository: ${c}: ${why === undefined ? '' : `${why.file}: ${why.message}`}`,
+      { hint: 'see docs/client-verdicts.md for the rule and which client applies it' }
     );
   }
   return 0;
