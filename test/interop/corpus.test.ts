@@ -47,6 +47,8 @@ interface Case {
   /** Reference time, as in the PROVENANCE file. */
   readonly at: string;
   readonly trustedRoot?: string;
+  /** Files a client that accepts must have verified (the newest root, delegated roles). */
+  readonly covers?: readonly string[];
   readonly pythonTuf: Verdict;
   readonly tufJs: Verdict;
   /** What our verify must say (issue 11). */
@@ -67,6 +69,7 @@ const CASES: readonly Case[] = [
   {
     name: 'sigstore-root-signing',
     at: '2026-08-22T00:00:00Z',
+    covers: ['root_history/15.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: { file: 'root_history/1.root.json', why: /DeserializationError.*does not match format/ },
     tufJs: 'accept',
     ours: { exit: 0 },
@@ -78,6 +81,7 @@ const CASES: readonly Case[] = [
     name: 'sigstore-root-signing',
     at: '2026-08-22T00:00:00Z',
     trustedRoot: 'root_history/5.root.json',
+    covers: ['root_history/15.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
     ours: { exit: 0 },
@@ -86,16 +90,22 @@ const CASES: readonly Case[] = [
   {
     name: 'sigstore-root-signing-staging',
     at: '2026-08-22T00:00:00Z',
+    covers: ['root_history/14.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
     ours: { exit: 0 },
     today: { exit: 2, file: 'root_history/5.root.json', why: /key ID does not match its key/, pending: KEYID_PENDING },
   },
-  { name: 'tuf-on-ci-demo', at: '2026-08-22T00:00:00Z', pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
-  { name: 'python-tuf-repository-data', at: '2025-01-01T00:00:00Z', pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
+  {
+    name: 'tuf-on-ci-demo',
+    at: '2026-08-22T00:00:00Z',
+    covers: ['root_history/5.root.json', 'jku.json', 'kommendorkapten.json', 'rdimitrov.json'],
+    pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
+  { name: 'python-tuf-repository-data', at: '2025-01-01T00:00:00Z', covers: ['role1.json', 'role2.json'], pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
   {
     name: 'python-tuf-fishy-rolenames',
     at: '2025-01-01T00:00:00Z',
+    covers: ['1.targets.json', '1...json', '1.ö.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
     ours: { exit: 0 },
@@ -116,9 +126,9 @@ const CASES: readonly Case[] = [
     ours: { exit: 0 },
     differs: [{ client: 'python-tuf', rule: LEGACY_EXPIRES, warning: { code: 'LEGACY_FORMAT', file: '1.root.json', match: /fractional seconds/ } }],
   },
-  { name: 'tough-rotated-root', at: '2025-01-01T00:00:00Z', pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
+  { name: 'tough-rotated-root', at: '2025-01-01T00:00:00Z', covers: ['2.root.json', '1.targets.json'], pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
   { name: 'tough-consistent-snapshots', at: '2025-01-01T00:00:00Z', pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
-  { name: 'tough-safe-target-paths', at: '2025-01-01T00:00:00Z', pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
+  { name: 'tough-safe-target-paths', at: '2025-01-01T00:00:00Z', covers: ['delegated.json'], pythonTuf: 'accept', tufJs: 'accept', ours: { exit: 0 } },
   {
     name: 'tough-expired-repository',
     at: '2025-01-01T00:00:00Z',
@@ -158,6 +168,7 @@ const CASES: readonly Case[] = [
   {
     name: 'fuchsia-go-tuf',
     at: '2025-01-01T00:00:00Z',
+    covers: ['5.root.json', '6.snapshot.json', '6.targets.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
     ours: { exit: 0 },
@@ -166,6 +177,7 @@ const CASES: readonly Case[] = [
   {
     name: 'tufup',
     at: '2025-01-01T00:00:00Z',
+    covers: ['2.root.json', 'targets.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
     ours: { exit: 0 },
@@ -182,6 +194,7 @@ const CASES: readonly Case[] = [
   {
     name: 'taf-pkcs1v15',
     at: '2020-02-05T00:00:00Z',
+    covers: ['delegated_role1.json', 'delegated_role2.json', 'inner_delegated_role.json'],
     pythonTuf: 'accept',
     tufJs: { file: '1.root.json', why: /root was signed by 0\/1 keys/ },
     ours: { exit: 0 },
@@ -216,10 +229,11 @@ function describeVerdict(v: JudgeVerdict): string {
   return v.ok ? 'accept' : JSON.stringify(v.steps.filter((s) => !s.ok));
 }
 
-function assertVerdict(client: Client, got: JudgeVerdict, want: Verdict): void {
+function assertVerdict(client: Client, got: JudgeVerdict, want: Verdict, covers: readonly string[] = []): void {
   if (want === 'accept') {
     assert.ok(got.ok, `${client} accepts; it said ${describeVerdict(got)}`);
-    assert.ok(got.steps.length > 0);
+    const walked = got.steps.map((s) => s.file);
+    for (const f of covers) assert.ok(walked.includes(f), `${client} verified ${f}; it walked ${walked.join(', ')}`);
     return;
   }
   assert.equal(got.ok, false, `${client} refuses at ${want.file}`);
@@ -336,12 +350,12 @@ describe('corpus: python-tuf, tuf-js and our verify', () => {
       if (pythonTuf(t) === undefined) return;
       const v = pythonVerdict(c);
       assert.ok(v !== undefined);
-      assertVerdict('python-tuf', v, c.pythonTuf);
+      assertVerdict('python-tuf', v, c.pythonTuf, c.covers);
     });
 
     test(`${label(c)}: tuf-js ${accepts(c.tufJs) ? 'accepts' : 'refuses'}`, () => {
       const v = tufjsJudge(judgeCase(c));
-      assertVerdict('tuf-js', v, c.tufJs);
+      assertVerdict('tuf-js', v, c.tufJs, c.covers);
       // Both judges walk the same files in the same order (when python-tuf is here to ask).
       const py = pythonVerdict(c);
       if (py !== undefined && py.ok && v.ok) {
