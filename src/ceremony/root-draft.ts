@@ -105,21 +105,33 @@ export function fingerprintOf(key: TufKey): string | undefined {
 }
 
 /**
+ * True when `keys` (a published root's, or published delegations') holds
+ * exactly this key under this key ID: a key carried over keeps the ID
+ * clients already pin, even one hashed over an older form of the key.
+ */
+export function isCarriedOver(keys: Root['keys'] | undefined, keyid: string, key: TufKey): boolean {
+  const published = keys === undefined ? undefined : own(keys, keyid);
+  return published !== undefined && canonicalize(published) === canonicalize(key);
+}
+
+/**
  * Why a key may not be written in a root (tuf-crib "Minimal safe profile":
  * Ed25519 as hex, ECDSA P-256 as PEM with keytype `ecdsa`, key ID = hash of
- * the whole key object), or undefined when it may.
+ * the whole key object), or undefined when it may. A key carried over from
+ * the published metadata (`carried`) keeps its key ID and key fields as
+ * they are: clients pin that ID (TAP 12, docs/decisions.md).
  */
-export function keyProfileProblem(keyid: string, key: TufKey): string | undefined {
+export function keyProfileProblem(keyid: string, key: TufKey, carried = false): string | undefined {
   if (!KEYID.test(keyid)) return `key ID ${quoted(keyid)} is not 64 lowercase hex characters`;
   const computed = computeKeyId(key);
-  if (computed !== keyid) return `key ID ${keyid} does not match its key, which hashes to ${computed}`;
+  if (computed !== keyid && !carried) return `key ID ${keyid} does not match its key, which hashes to ${computed}`;
   const d = decodeKeyCached(key);
   if (d.$case === 'unsupported') return d.reason;
   if (d.legacy.length > 0) return `${d.legacy[0] as string} is outside the safe profile`;
   if (d.algorithm !== 'ed25519' && d.algorithm !== 'ecdsa-p256') {
     return `${d.algorithm} keys are outside the safe profile (use ed25519 or ecdsa P-256)`;
   }
-  if (Object.hasOwn(key, 'keyid_hash_algorithms')) return 'keyid_hash_algorithms is not written in new keys';
+  if (Object.hasOwn(key, 'keyid_hash_algorithms') && !carried) return 'keyid_hash_algorithms is not written in new keys';
   const pub = key.keyval.public;
   if (pub.startsWith('-----') && !pub.endsWith('-----END PUBLIC KEY-----\n')) return 'PEM public key must end with a newline';
   return undefined;
@@ -466,7 +478,7 @@ export function checkRootDraft(draft: Root, published: Root | null, nowMs: numbe
 
   const byFingerprint = new Map<string, string>();
   for (const [id, key] of Object.entries(draft.keys)) {
-    const problem = keyProfileProblem(id, key);
+    const problem = keyProfileProblem(id, key, isCarriedOver(published?.keys, id, key));
     if (problem !== undefined) errors.push(`keys.${id}: ${problem}`);
     const fp = fingerprintOf(key);
     if (fp !== undefined) {

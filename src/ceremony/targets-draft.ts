@@ -36,6 +36,7 @@ import {
 import {
   checkNewKey,
   fingerprintOf,
+  isCarriedOver,
   keyIdIn,
   keyProfileProblem,
   MAX_EXPIRES_DAYS,
@@ -542,7 +543,12 @@ function checkDelegationRole(
   }
 }
 
-function checkDelegations(d: Delegations, issue: (field: string, problem: string) => void, warn: (w: string) => void): void {
+function checkDelegations(
+  d: Delegations,
+  publishedKeys: Delegations['keys'] | undefined,
+  issue: (field: string, problem: string) => void,
+  warn: (w: string) => void
+): void {
   const hasRoles = d.roles !== undefined;
   const hasSuccinct = d.succinct_roles !== undefined;
   if (hasRoles === hasSuccinct) issue('delegations', 'must have exactly one of roles and succinct_roles (python-tuf rejects both and neither)');
@@ -582,7 +588,7 @@ function checkDelegations(d: Delegations, issue: (field: string, problem: string
   const used = usedKeyIds(d);
   const byFingerprint = new Map<string, string>();
   for (const [id, key] of Object.entries(d.keys)) {
-    const problem = keyProfileProblem(id, key);
+    const problem = keyProfileProblem(id, key, isCarriedOver(publishedKeys, id, key));
     if (problem !== undefined) issue(`delegations.keys.${id}`, problem);
     const fp = fingerprintOf(key);
     const other = fp === undefined ? undefined : byFingerprint.get(fp);
@@ -647,7 +653,7 @@ export function checkTargetsDraft(draft: Targets, published: Targets | null, tru
       issue('targets', 'target paths mix characters above U+FFFF with U+E000–U+FFFF: tuf-js orders them differently and its signature check would fail');
     }
   }
-  if (draft.delegations !== undefined) checkDelegations(draft.delegations, issue, (w) => warnings.push(w));
+  if (draft.delegations !== undefined) checkDelegations(draft.delegations, published?.delegations?.keys, issue, (w) => warnings.push(w));
   return { errors: issues.map((i) => `${i.field}: ${i.problem}`), issues, warnings };
 }
 

@@ -7,7 +7,8 @@
  * a signature counts here exactly when it counts there:
  * - Ed25519 is RFC 8032 strict verification (no ZIP-215 leniency).
  * - ECDSA takes DER over SHA-256 and accepts high-S values, as OpenSSL does.
- * - RSA is PSS with SHA-256 and MGF1-SHA256, salt length auto-detected.
+ * - RSA is PSS with SHA-256 and MGF1-SHA256, salt length auto-detected, or
+ *   PKCS#1 v1.5 with SHA-256 for scheme `rsa-pkcs1v15-sha256` (read only).
  * Nothing here reads files, the clock or randomness.
  */
 import { createHash, createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
@@ -21,7 +22,7 @@ export interface TufKey {
   readonly keyval: { readonly public: string } & JsonObject;
 }
 
-export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-pss-sha256';
+export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-pss-sha256' | 'rsa-pkcs1v15-sha256';
 
 /** A public key ready to verify, or the reason it cannot. */
 export type DecodedKey =
@@ -133,13 +134,17 @@ export function decodeKey(key: TufKey): DecodedKey {
   ) {
     return decodeEcdsa(keytype, scheme, pub);
   }
-  if (keytype === 'rsa' && scheme === 'rsassa-pss-sha256') {
+  if (keytype === 'rsa' && (scheme === 'rsassa-pss-sha256' || scheme === 'rsa-pkcs1v15-sha256')) {
     const k = fromPem(pub);
     if (k?.asymmetricKeyType !== 'rsa') {
       return { $case: 'unsupported', reason: 'rsa keyval.public is not a PEM RSA SubjectPublicKeyInfo' };
     }
     const bits = k.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) return { $case: 'unsupported', reason: `RSA key of ${String(bits)} bits (at least 2048 needed)` };
+    // PKCS#1 v1.5 (written by TAF) is read, as python-tuf reads it; never written.
+    if (scheme === 'rsa-pkcs1v15-sha256') {
+      return supported('rsa-pkcs1v15-sha256', k, ['RSA scheme rsa-pkcs1v15-sha256 (python-tuf verifies it; go-tuf verifies rsa as PSS and tuf-js needs rsassa-pss-sha256)']);
+    }
     return supported('rsa-pss-sha256', k, []);
   }
   return { $case: 'unsupported', reason: `unknown key type "${keytype}" with scheme "${scheme}"` };
@@ -172,6 +177,8 @@ export function verifySignature(key: DecodedKey, sigHex: string, data: Uint8Arra
           },
           sig
         );
+      case 'rsa-pkcs1v15-sha256':
+        return verify('sha256', data, { key: key.publicKey, padding: constants.RSA_PKCS1_PADDING }, sig);
     }
   } catch {
     return false;

@@ -119,6 +119,8 @@ export interface ParsedMetadata<T extends Signed = Signed> extends Metadata<T> {
   readonly expiresAt: number;
   /** Older formats found, each a short phrase (for warnings). */
   readonly legacy: readonly string[];
+  /** Key IDs that are not the hash of their key as written (opaque on read, TAP 12), each explained. */
+  readonly keyIdNotes?: readonly string[];
 }
 
 /** Own-property lookup: never reaches `Object.prototype` for keys from files. */

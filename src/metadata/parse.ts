@@ -8,6 +8,7 @@ import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
 import { parseExpires } from './expires.js';
 import { formatPath, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
+import { explainKeyId, describeKeyIdMismatch } from './keyid-forms.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
   TOP_LEVEL_ROLES,
@@ -28,6 +29,9 @@ const HEX = /^[0-9a-fA-F]+$/;
 /** Field checks bound to one file; collects legacy-format notes. */
 export class Guard {
   readonly legacy: string[] = [];
+
+  /** Key IDs that are not the hash of their key as written, each explained. */
+  readonly keyIdNotes: string[] = [];
 
   readonly file: string;
 
@@ -98,7 +102,12 @@ export class Guard {
     if (!this.legacy.includes(text)) this.legacy.push(text);
   }
 
-  /** A key object; when `keyid` is given it must be the key's own ID. */
+  /**
+   * A key object. When `keyid` is given and is not the hash of the key, that
+   * is noted in {@link keyIdNotes}, never refused: clients treat key IDs as
+   * opaque labels (TAP 12), and trusted repositories carry IDs hashed over
+   * older forms of their keys.
+   */
   key(v: JsonValue | undefined, path: Path, keyid?: string): TufKey {
     const key = this.object(v, path);
     this.string(key['keytype'], [...path, 'keytype']);
@@ -106,16 +115,8 @@ export class Guard {
     const keyval = this.object(key['keyval'], [...path, 'keyval']);
     this.string(keyval['public'], [...path, 'keyval', 'public']);
     if (keyid !== undefined) {
-      const computed = computeKeyId(key);
-      if (computed !== keyid) {
-        // Older tuf-on-ci and securesystemslib hashed only the core fields and
-        // added `x-…` fields afterwards; clients never recompute key IDs.
-        const core = computeKeyId({ keytype: key['keytype'], scheme: key['scheme'], keyval: key['keyval'] });
-        if (core !== keyid) {
-          this.fail(path, `key ID does not match its key: the key hashes to ${computed}`);
-        }
-        this.note('key IDs computed over keytype, scheme and keyval only, without the key\'s extra fields (older tuf-on-ci)');
-      }
+      const e = explainKeyId(key, keyid);
+      if (e !== undefined) this.keyIdNotes.push(describeKeyIdMismatch(keyid, e));
     }
     if (Object.hasOwn(key, 'keyid_hash_algorithms')) {
       this.note('keyid_hash_algorithms in key objects (written by python-tuf 0.x and go-tuf 0.x)');
@@ -390,10 +391,18 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     signedBytes: signedBytesOf(g, signed, signedFromText),
     expiresAt: expires.ms,
     legacy: g.legacy,
+    keyIdNotes: g.keyIdNotes,
   };
 }
 
-/** Checks a key object read from anywhere (public key files, plans). */
+/**
+ * Checks a key object read from our own inputs (public key files, plans):
+ * there, unlike in metadata, `keyid` must be the key's own ID.
+ */
 export function checkKey(key: JsonValue | undefined, file: string, path: Path, keyid?: string): TufKey {
-  return new Guard(file).key(key, path, keyid);
+  const g = new Guard(file);
+  const k = g.key(key, path);
+  const computed = computeKeyId(k);
+  if (keyid !== undefined && computed !== keyid) g.fail(path, `key ID does not match its key: the key hashes to ${computed}`);
+  return k;
 }

@@ -19,12 +19,12 @@ import {
   type RoleKeys,
   type Root,
   type Snapshot,
+  type SuccinctRoles,
   type Targets,
   type TufKey,
 } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse.js';
 import {
-  binNames,
   isExpired,
   verifyRootRotation,
   verifyThreshold,
@@ -47,6 +47,8 @@ export interface VerifyOptions {
   readonly trustedRoot?: { readonly file: string; readonly bytes: Uint8Array };
   /** Warn when something expires within this many days. */
   readonly warnDays?: number;
+  /** Accept timestamp `meta` entries beside snapshot.json (python-tuf and tuf-js fail them). */
+  readonly allowExtraTimestampMeta?: boolean;
 }
 
 export type StepKind = 'trusted-root' | 'root-rotation' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'delegated' | 'bins';
@@ -77,7 +79,8 @@ export type WarningCode =
   | 'SAME_KEY_TWO_IDS'
   | 'ABSENT_KEY'
   | 'ROLE_NOT_PRESENT'
-  | 'ROOT_JSON';
+  | 'ROOT_JSON'
+  | 'KEY_ID_MISMATCH';
 
 export interface VerifyWarning {
   readonly code: WarningCode;
@@ -97,7 +100,21 @@ export interface VerifyReport {
   readonly failures: readonly string[];
   /** Owner names found in keys (`x-tuf-on-ci-keyowner`), by key ID. */
   readonly keyOwners: { readonly [keyid: string]: string };
+  /**
+   * The files that verified on a client's path: the root chain (and
+   * root.json when it is the final root), timestamp, the snapshot it names,
+   * the targets and delegated roles snapshot names. `init --from` imports
+   * only these.
+   */
+  readonly verifiedFiles: readonly string[];
 }
+
+/**
+ * Hash algorithms checked in snapshot and timestamp `meta` (lowercase names,
+ * as python-tuf's hashlib and Node's createHash both compute them). md5 and
+ * sha1 are refused: a listed hash that cannot be trusted is a failure.
+ */
+const COMPUTED_HASHES: ReadonlySet<string> = new Set(['sha224', 'sha256', 'sha384', 'sha512']);
 
 /** Up to this many absent delegated roles are warned about one by one. */
 const MAX_ABSENT_LISTED = 10;
@@ -110,9 +127,13 @@ class Run {
   readonly warnings: VerifyWarning[] = [];
   readonly failures: string[] = [];
   readonly owners = new Map<string, string>();
+  /** Files that verified on the client's path, in the order checked. */
+  readonly verified = new Set<string>();
   private readonly names: Set<string>;
   private snapshot: ParsedMetadata<Snapshot> | undefined;
   private readonly warnedFiles = new Set<string>();
+  /** The final root's consistent_snapshot (absent means false to clients). */
+  private consistent = true;
 
   readonly src: MetadataSource;
   readonly opts: VerifyOptions;
@@ -135,6 +156,7 @@ class Run {
 
   step(s: VerifyStep): void {
     this.steps.push(s);
+    if (s.ok && s.kind !== 'bins' && s.kind !== 'root') this.verified.add(s.file);
     for (const p of s.problems) this.failures.push(`${s.file}: ${s.role}: ${p}`);
   }
 
@@ -145,6 +167,7 @@ class Run {
     if (!this.warnedFiles.has(name)) {
       this.warnedFiles.add(name);
       for (const l of md.legacy) this.warn('LEGACY_FORMAT', name, l);
+      for (const n of md.keyIdNotes ?? []) this.warn('KEY_ID_MISMATCH', name, n);
     }
     return md;
   }
@@ -223,8 +246,13 @@ class Run {
     if (entry.length !== undefined && entry.length !== md.bytes.length) {
       problems.push(`length ${String(md.bytes.length)}, but ${listedBy} lists ${String(entry.length)}`);
     }
+    // Every hash the delegator lists is checked; one we cannot compute fails,
+    // as it does in clients (python-tuf: "Unsupported algorithm").
     for (const [alg, expected] of Object.entries(entry.hashes ?? {})) {
-      if (alg !== 'sha256' && alg !== 'sha512') continue;
+      if (!COMPUTED_HASHES.has(alg)) {
+        problems.push(`${listedBy} lists a ${JSON.stringify(alg)} hash, an algorithm not computed here (${[...COMPUTED_HASHES].join(', ')}), so it cannot be checked`);
+        continue;
+      }
       const actual = createHash(alg).update(md.bytes).digest('hex');
       if (actual !== expected.toLowerCase()) problems.push(`${alg} ${actual.slice(0, 16)}… does not match ${listedBy} (${expected.slice(0, 16)}…)`);
     }
@@ -247,6 +275,18 @@ class Run {
       if (m && (best === undefined || Number(m[1]) > best[0])) best = [Number(m[1]), n];
     }
     return best?.[1];
+  }
+
+  /**
+   * The file a client downloads for a role. With consistent_snapshot false
+   * that is `NAME.json` only (spec §5.5.1/§5.6.1): a versioned copy lying
+   * beside it is not what clients judge, whatever its version.
+   */
+  roleFile(name: string, version: number | undefined): string | undefined {
+    if (this.consistent) return this.findRoleFile(name, version);
+    const enc = encodeURIComponent(name);
+    if (this.has(`${enc}.json`)) return `${enc}.json`;
+    return this.has(`${name}.json`) ? `${name}.json` : undefined;
   }
 
   snapshotEntry(name: string): MetaFile | undefined {
@@ -351,6 +391,8 @@ class Run {
       const rj = this.parse('root.json', 'root');
       if (rj.signed.version === current.signed.version && !rj.signedBytes.equals(current.signedBytes)) {
         this.failures.push(`root.json: root: differs from ${current.file} although both are version ${String(rj.signed.version)}`);
+      } else if (rj.signed.version === current.signed.version) {
+        this.verified.add('root.json');
       } else if (rj.signed.version < current.signed.version) {
         this.warn('ROOT_JSON', 'root.json', `root.json is v${String(rj.signed.version)}, older than the latest ${current.file} (v${String(current.signed.version)})`);
       }
@@ -413,7 +455,7 @@ class Run {
 
   verifyDelegatedRole(name: string, delegator: string, role: RoleKeys, keys: { readonly [k: string]: TufKey }) {
     const entry = this.snapshotEntry(name);
-    const file = this.findRoleFile(name, entry?.version);
+    const file = this.roleFile(name, entry?.version);
     if (file === undefined) return { present: false, ok: true, md: undefined };
     const md = this.parse(file, 'targets');
     const r = verifyThreshold(name, role, keys, md);
@@ -429,6 +471,33 @@ class Run {
     return { present: true, ok: problems.length === 0, md, r, problems, file };
   }
 
+  /**
+   * The bins of a succinct delegation that snapshot lists or that have a
+   * file here, in bin order: found from the names present, so that
+   * bit_length 32 costs no more than bit_length 4.
+   */
+  candidateBins(sr: SuccinctRoles): string[] {
+    const width = (2 ** sr.bit_length - 1).toString(16).length;
+    const max = 2 ** sr.bit_length;
+    const found = new Map<number, string>();
+    const consider = (role: string): void => {
+      if (!role.startsWith(`${sr.name_prefix}-`)) return;
+      const hex = role.slice(sr.name_prefix.length + 1);
+      if (hex.length !== width || !/^[0-9a-f]+$/.test(hex)) return;
+      const i = parseInt(hex, 16);
+      if (i < max) found.set(i, role);
+    };
+    for (const f of Object.keys(this.snapshot?.signed.meta ?? {})) if (f.endsWith('.json')) consider(f.slice(0, -5));
+    for (const n of this.src.names) {
+      if (!n.endsWith('.json') || n.includes('/')) continue;
+      const base = n.slice(0, -5);
+      consider(base);
+      const dot = /^[1-9]\d{0,15}\./.exec(base);
+      if (dot !== null) consider(base.slice(dot[0].length));
+    }
+    return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+  }
+
   verifyDelegations(top: ParsedMetadata<Targets>): void {
     const queue: [ParsedMetadata<Targets>, string][] = [[top, 'targets']];
     const visited = new Set<string>(['targets']);
@@ -438,29 +507,36 @@ class Run {
       if (d === undefined) continue;
       if (d.succinct_roles !== undefined) {
         const sr = d.succinct_roles;
-        const names = binNames(sr);
+        // 2^bit_length bins (up to 2^32): only the bins present or listed in
+        // snapshot are looked at, never all names (TAP 15).
+        const count = 2 ** sr.bit_length;
+        const bins = this.candidateBins(sr);
         let present = 0;
         let verified = 0;
         const problems: string[] = [];
         const thresholds: ThresholdResult[] = [];
         let listedAbsent = 0;
-        for (const bin of names) {
+        for (const bin of bins) {
           const res = this.verifyDelegatedRole(bin, delegatorName, sr, d.keys);
           if (!res.present) {
             if (this.snapshotEntry(bin) !== undefined) listedAbsent++;
             continue;
           }
           present++;
-          if (res.ok) verified++;
+          if (res.ok) {
+            verified++;
+            if (res.file !== undefined) this.verified.add(res.file);
+          }
           else for (const p of res.problems ?? []) problems.push(`${res.file ?? bin}: ${p}`);
           if (res.r !== undefined && thresholds.length === 0) thresholds.push(res.r);
-          if (res.md !== undefined && res.md.signed.delegations !== undefined && !visited.has(bin)) {
+          // Spec §5.6.7: a role whose signatures did not verify is never followed.
+          if (res.ok && res.md !== undefined && res.md.signed.delegations !== undefined && !visited.has(bin)) {
             visited.add(bin);
             queue.push([res.md, bin]);
           }
         }
         if (listedAbsent > 0) {
-          this.warn('ROLE_NOT_PRESENT', md.file, `${String(listedAbsent)} of ${String(names.length)} bins are listed in snapshot but not present here, so not verified`);
+          this.warn('ROLE_NOT_PRESENT', md.file, `${String(listedAbsent)} of ${String(count)} bins are listed in snapshot but not present here, so not verified`);
         }
         this.step({
           kind: 'bins',
@@ -469,7 +545,7 @@ class Run {
           ok: problems.length === 0,
           thresholds,
           problems,
-          bins: { count: names.length, present, verified },
+          bins: { count, present, verified },
           delegator: delegatorName,
         });
         continue;
@@ -525,13 +601,20 @@ class Run {
     const root = this.verifyRoots();
     const rootFailed = root === undefined;
     if (root !== undefined) {
+      this.consistent = root.signed.consistent_snapshot === true;
       let timestampEntry: MetaFile | undefined;
       if (this.has('timestamp.json')) {
         const ts = this.verifyTopLevel(root, 'timestamp', 'timestamp.json', undefined, '');
-        timestampEntry = (ts.md.signed).meta['snapshot.json'];
+        timestampEntry = ts.md.signed.meta['snapshot.json'];
+        const extra = Object.keys(ts.md.signed.meta).filter((f) => f !== 'snapshot.json');
+        if (extra.length > 0 && this.opts.allowExtraTimestampMeta !== true) {
+          // python-tuf and tuf-js re-emit only snapshot.json, so the signature fails there.
+          this.failures.push(
+            `timestamp.json: timestamp: meta lists ${extra.map((f) => JSON.stringify(f)).join(', ')} beside snapshot.json; python-tuf and tuf-js then fail its signature (--allow-extra-timestamp-meta accepts it)`
+          );
+        }
       }
-      const snapName =
-        timestampEntry !== undefined ? this.findRoleFile('snapshot', timestampEntry.version) : this.findRoleFile('snapshot', undefined);
+      const snapName = this.roleFile('snapshot', timestampEntry?.version);
       if (snapName !== undefined) {
         const s = this.verifyTopLevel(root, 'snapshot', snapName, timestampEntry, 'timestamp');
         this.snapshot = s.md;
@@ -539,7 +622,7 @@ class Run {
         this.failures.push(`snapshot.json: snapshot: timestamp lists snapshot v${String(timestampEntry.version)}, which is not present`);
       }
       const targetsEntry = this.snapshotEntry('targets');
-      const targetsName = this.findRoleFile('targets', targetsEntry?.version);
+      const targetsName = this.roleFile('targets', targetsEntry?.version);
       if (targetsName !== undefined) {
         const t = this.verifyTopLevel(root, 'targets', targetsName, targetsEntry, 'snapshot');
         if (t.ok) this.verifyDelegations(t.md);
@@ -559,6 +642,7 @@ class Run {
       warnings: this.warnings,
       failures: this.failures,
       keyOwners: Object.fromEntries(this.owners),
+      verifiedFiles: [...this.verified],
     };
   }
 }

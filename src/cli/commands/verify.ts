@@ -12,6 +12,7 @@ import { parseTimeOption } from '../options.js';
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
   readonly at?: string;
+  readonly allowExtraTimestampMeta?: boolean;
 }
 
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
@@ -23,7 +24,11 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     opts.trustedRoot === undefined
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
-  const report = verifyRepository(metadataDirSource(dir), { atMs, ...(trustedRoot ? { trustedRoot } : {}) });
+  const report = verifyRepository(metadataDirSource(dir), {
+    atMs,
+    allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
+    ...(trustedRoot ? { trustedRoot } : {}),
+  });
   if (global.json) {
     io.stdout(JSON.stringify({ directory: dir, ...report }, null, 2) + '\n');
   } else {

@@ -35,6 +35,7 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
   const nowMs = io.now();
   let imported: { name: string; bytes: Uint8Array }[] = [];
   let finalRoot = 0;
+  let skipped = 0;
   if (opts.from !== undefined) {
     // The import is the trusted starting point: it must verify as a client would.
     let src = resolve(io.cwd, opts.from);
@@ -47,7 +48,10 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
       });
     }
     finalRoot = report.finalRoot?.version ?? 0;
-    imported = source.names.map((n) => ({ name: n.replace(/^root_history\//, ''), bytes: source.read(n) ?? new Uint8Array() }));
+    // Only what verified becomes the baseline: a stray file beside a good
+    // repository (an unsigned 9.targets.json) must not become "published".
+    imported = report.verifiedFiles.map((n) => ({ name: n.replace(/^root_history\//, ''), bytes: source.read(n) ?? new Uint8Array() }));
+    skipped = source.names.length - imported.length;
   }
   const name = opts.name ?? basename(dir);
   const ws = await createWorkspace(dir, name, formatExpires(nowMs));
@@ -68,10 +72,15 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
     nowMs
   );
   if (global.json) {
-    io.stdout(JSON.stringify({ ok: true, workspace: dir, name, importedRootVersion: finalRoot || null, auditHead: head }, null, 2) + '\n');
+    io.stdout(
+      JSON.stringify({ ok: true, workspace: dir, name, importedRootVersion: finalRoot || null, imported: imported.map((f) => f.name), leftOut: skipped, auditHead: head }, null, 2) + '\n'
+    );
   } else {
     io.stdout(`new workspace "${name}" in ${dir}\n`);
-    if (opts.from !== undefined) io.stdout(`imported ${String(imported.length)} metadata files from ${opts.from}; root v${String(finalRoot)} is the trusted starting point\n`);
+    if (opts.from !== undefined) {
+      io.stdout(`imported ${String(imported.length)} metadata files from ${opts.from}; root v${String(finalRoot)} is the trusted starting point\n`);
+      if (skipped > 0) io.stdout(`left out ${String(skipped)} files that are not on a client's verified path (stray or unreferenced copies)\n`);
+    }
     io.stdout(`audit head: ${head}\n`);
   }
   return 0;
