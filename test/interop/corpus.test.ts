@@ -60,7 +60,12 @@ interface Case {
    */
   readonly today?: Ours & { readonly pending: string };
   readonly differs?: readonly Difference[];
+  /** Warnings our report must give (code and file), e.g. key IDs that are not the hash of their key. */
+  readonly warns?: readonly { readonly code: string; readonly file: string }[];
 }
+
+/** A key ID that matches no hash of its key: clients treat it as a label (TAP 12), we warn. */
+const keyIdMismatch = (file: string): { code: string; file: string } => ({ code: 'KEY_ID_MISMATCH', file });
 
 const LEGACY_EXPIRES = 'python-tuf 3.1.1 parses `expires` only as YYYY-MM-DDTHH:MM:SSZ (spec §4.2 "Metadata date-time"), so it refuses fractional seconds or a UTC offset; tuf-js and go-tuf accept them, and so do we, with a LEGACY_FORMAT warning';
 
@@ -71,6 +76,7 @@ const CASES: readonly Case[] = [
     covers: ['root_history/15.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: { file: 'root_history/1.root.json', why: /DeserializationError.*does not match format/ },
     tufJs: 'accept',
+    warns: [keyIdMismatch('root_history/11.root.json')],
     ours: { exit: 0 },
     differs: [{ client: 'python-tuf', rule: LEGACY_EXPIRES, warning: { code: 'LEGACY_FORMAT', file: 'root_history/1.root.json', match: /expires/ } }],
   },
@@ -82,6 +88,7 @@ const CASES: readonly Case[] = [
     covers: ['root_history/15.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
+    warns: [keyIdMismatch('root_history/11.root.json')],
     ours: { exit: 0 },
   },
   {
@@ -90,6 +97,7 @@ const CASES: readonly Case[] = [
     covers: ['root_history/14.root.json', 'targets.json', 'registry.npmjs.org.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
+    warns: [keyIdMismatch('root_history/5.root.json')],
     ours: { exit: 0 },
   },
   {
@@ -104,6 +112,7 @@ const CASES: readonly Case[] = [
     covers: ['1.targets.json', '1...json', '1.ö.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
+    warns: [keyIdMismatch('1.root.json')],
     ours: { exit: 0 },
   },
   {
@@ -166,6 +175,7 @@ const CASES: readonly Case[] = [
     covers: ['5.root.json', '6.snapshot.json', '6.targets.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
+    warns: [keyIdMismatch('1.root.json')],
     ours: { exit: 0 },
   },
   {
@@ -174,6 +184,7 @@ const CASES: readonly Case[] = [
     covers: ['2.root.json', 'targets.json'],
     pythonTuf: 'accept',
     tufJs: 'accept',
+    warns: [keyIdMismatch('1.root.json')],
     ours: { exit: 0 },
   },
   {
@@ -358,6 +369,12 @@ describe('corpus: python-tuf, tuf-js and our verify', () => {
       const r = ourVerify(c);
       assertOurs(r, want);
       if (c.today !== undefined) return;
+      for (const w of c.warns ?? []) {
+        assert.ok(
+          (r.json.warnings ?? []).some((x) => x.code === w.code && x.file === w.file),
+          `our report warns ${w.code} on ${w.file}: ${JSON.stringify(r.json.warnings?.filter((x) => x.code === w.code))}`
+        );
+      }
       // Where we and a client disagree, the case names the rule and our report warns about it.
       const ok = c.ours.exit === 0;
       for (const [client, verdict] of [
