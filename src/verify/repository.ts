@@ -182,7 +182,8 @@ class Run {
       this.warnedFiles.add(name);
       for (const l of md.legacy) this.warn('LEGACY_FORMAT', name, l);
       for (const n of md.keyIdNotes ?? []) this.warn('KEY_ID_MISMATCH', name, n);
-      this.judge.file(md);
+      // Clients never download root.json (they fetch N.root.json); it is judged only when the chain uses it.
+      if (name !== 'root.json') this.judge.file(md);
     }
     return md;
   }
@@ -351,6 +352,7 @@ class Run {
       return undefined;
     }
     const self = verifyWithRoot(trusted.signed, 'root', trusted);
+    if (trusted.file === 'root.json') this.judge.file(trusted);
     this.clientCount(trusted.file, `root v${String(trusted.signed.version)} (self-signed)`, own(trusted.signed.roles, 'root'), trusted.signed.keys, trusted, self);
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
     this.noteRootKeys(trusted);
@@ -386,6 +388,7 @@ class Run {
         if (rj.signed.version === v) {
           name = 'root.json';
           viaRootJson = true;
+          this.judge.file(rj);
           this.warn('ROOT_JSON', 'root.json', `root.json is v${String(v)} but ${String(v)}.root.json is missing: clients fetch ${String(v)}.root.json and will not see it`);
         }
       }

@@ -5,8 +5,12 @@
  * would reject, exit 2 for an unknown name) and the same verdicts in --json.
  */
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
+import { quirkyRepo } from '../support/quirky-repo.js';
 
 const SIGSTORE = new URL('../../../test/fixtures/sigstore-production/', import.meta.url).pathname;
 const AT = '2026-08-22T00:00:00Z';
@@ -38,5 +42,28 @@ describe("verify: per-client verdicts on Sigstore's production repository", () =
     const r = await runCli(['verify', SIGSTORE, '--at', AT, '--require', 'python-tuf,rust-tuf']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--require: "rust-tuf" is not a client family/);
+  });
+});
+
+describe('verify --allow-extra-timestamp-meta', () => {
+  it('an extra timestamp meta entry is exit 1, exit 0 with the flag, and the verdicts still say python-tuf and tuf-js reject it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tuf-ceremony-tsmeta-'));
+    try {
+      await mkdir(dir, { recursive: true });
+      const repo = quirkyRepo({ hooks: { timestamp: (t) => ((t['meta'] as Record<string, unknown>)['targets.json'] = { version: 1 }) } });
+      for (const [n, b] of repo.files) await writeFile(join(dir, n), b);
+      const at = '2030-01-01T00:00:00Z';
+      const r = await runCli(['verify', dir, '--at', at]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /timestamp\.json: timestamp: meta lists "targets\.json" beside snapshot\.json/);
+      const ok = await runCli(['verify', dir, '--at', at, '--allow-extra-timestamp-meta']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^client python-tuf: would reject: timestamp\.json: .*\[timestamp-extra-meta\]$/m);
+      assert.match(ok.stdout, /^client go-tuf: accepts$/m);
+      assert.equal((await runCli(['verify', dir, '--at', at, '--allow-extra-timestamp-meta', '--require', 'go-tuf'])).code, 0);
+      assert.equal((await runCli(['verify', dir, '--at', at, '--allow-extra-timestamp-meta', '--require', 'tuf-js'])).code, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
