@@ -65,6 +65,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .argument('[DIR]', 'metadata directory (published layout or tuf-on-ci root_history/ layout); default: .')
     .option('--trusted-root <FILE>', 'start from this root (default: the lowest N.root.json present, which must be self-signed)')
     .addOption(new Option('--at <TIME>', 'reference time for expiry, e.g. 2026-08-22T00:00:00Z (default: now)'))
+    .option('--paranoid', 'verify every signature twice, with OpenSSL and with @noble (strict RFC 8032); a disagreement stops with exit 1')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {

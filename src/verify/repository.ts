@@ -9,7 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { formatExpires } from '../metadata/expires.js';
-import { decodeKeyCached } from '../metadata/verify.js';
+import { verifySignature } from '../metadata/keys.js';
+import { verifyAgreed } from '../metadata/second-verifier.js';
+import { decodeKeyCached, type SignatureCheck } from '../metadata/verify.js';
 import {
   OFFLINE_ROLES,
   ONLINE_ROLES,
@@ -47,6 +49,8 @@ export interface VerifyOptions {
   readonly trustedRoot?: { readonly file: string; readonly bytes: Uint8Array };
   /** Warn when something expires within this many days. */
   readonly warnDays?: number;
+  /** `verify --paranoid`: every signature is judged by OpenSSL and by @noble, which must agree. */
+  readonly paranoid?: boolean;
 }
 
 export type StepKind = 'trusted-root' | 'root-rotation' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'delegated' | 'bins';
@@ -117,9 +121,13 @@ class Run {
   readonly src: MetadataSource;
   readonly opts: VerifyOptions;
 
+  /** How a signature is judged: OpenSSL, or OpenSSL and @noble in agreement (paranoid). */
+  readonly check: SignatureCheck;
+
   constructor(src: MetadataSource, opts: VerifyOptions) {
     this.src = src;
     this.opts = opts;
+    this.check = opts.paranoid === true ? (key, sig, data, keyid) => verifyAgreed(key, sig, data, `the signature of key ${keyid}`) : verifySignature;
     this.names = new Set(src.names);
   }
 
@@ -282,7 +290,7 @@ class Run {
     } else {
       return undefined;
     }
-    const self = verifyWithRoot(trusted.signed, 'root', trusted);
+    const self = verifyWithRoot(trusted.signed, 'root', trusted, this.check);
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
     this.noteRootKeys(trusted);
     const nameMismatch = ROOT_FILE.exec(trusted.file);
@@ -319,7 +327,7 @@ class Run {
       }
       if (name === undefined) break;
       const next = this.parse(name, 'root');
-      const rot = verifyRootRotation(current.signed, next);
+      const rot = verifyRootRotation(current.signed, next, this.check);
       this.noteKeys(name, next.signed.keys, [rot.old, rot.new]);
       this.noteRootKeys(next);
       const problems: string[] = [];
@@ -391,7 +399,7 @@ class Run {
     listedBy: string
   ) {
     const md = this.parse(name, type);
-    const r = verifyWithRoot(root.signed, type, md);
+    const r = verifyWithRoot(root.signed, type, md, this.check);
     this.noteKeys(name, root.signed.keys, [r]);
     const problems = [
       ...this.thresholdProblems(r, `root v${String(root.signed.version)} ${type} keys`),
@@ -416,7 +424,7 @@ class Run {
     const file = this.findRoleFile(name, entry?.version);
     if (file === undefined) return { present: false, ok: true, md: undefined };
     const md = this.parse(file, 'targets');
-    const r = verifyThreshold(name, role, keys, md);
+    const r = verifyThreshold(name, role, keys, md, this.check);
     this.noteKeys(file, keys, [r]);
     const problems = [
       ...this.thresholdProblems(r, `${delegator} delegation keys`),

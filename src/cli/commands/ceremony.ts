@@ -24,7 +24,10 @@ import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
 import { InputError, VerificationError } from '../../errors.js';
 import { formatExpires, parseExpires } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
-import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../../metadata/model.js';
+import type { DecodedKey } from '../../metadata/keys.js';
+import { own, type Metadata, type ParsedMetadata, type Root, type Signed, type Targets } from '../../metadata/model.js';
+import { assertPublishable } from '../../metadata/second-verifier.js';
+import { decodeKeyCached } from '../../metadata/verify.js';
 import { parseMetadata } from '../../metadata/parse.js';
 import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
 import { writeFileAtomic } from '../../store/atomic.js';
@@ -354,6 +357,12 @@ export const MANIFEST_PATH = 'manifest.json';
 export const MANIFEST_FORMAT = 'tuf-ceremony/manifest/v1';
 
 /** A metadata source: the workspace's metadata/ with new files laid over it. */
+/** The key a published signature is judged with: the draft root's own keys, else the trusted root's. */
+function publishKey(keyid: string, signed: Signed, trusted: Root | null): DecodedKey | undefined {
+  const key = (signed._type === 'root' ? own(signed.keys, keyid) : undefined) ?? (trusted === null ? undefined : own(trusted.keys, keyid));
+  return key === undefined ? undefined : decodeKeyCached(key);
+}
+
 function overlay(dir: string, extra: ReadonlyMap<string, Uint8Array>): MetadataSource {
   const base = metadataDirSource(dir);
   const names = [...new Set([...base.names, ...extra.keys()])].sort();
@@ -403,6 +412,8 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   // Only valid signatures of listed keys leave the tool; placeholders and strays stay behind.
   const counted = new Set(st.thresholds.flatMap((t) => t.result.valid));
   const md: Metadata = { signed, signatures: d.md.signatures.filter((s) => counted.has(s.keyid)) };
+  // Judged a second time, by @noble, before anything is written: both verifiers must agree.
+  assertPublishable(md.signatures, (k) => publishKey(k, signed, trusted), d.md.signedBytes, d.file);
   const metaDir = join(c.ws.dir, 'metadata');
   const files = new Map<string, Uint8Array>();
   const bytes = resumed ? resumed.bytes : serializeMetadata(md, `${role} version ${String(signed.version)}`);

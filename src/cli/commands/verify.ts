@@ -12,6 +12,8 @@ import { parseTimeOption } from '../options.js';
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
   readonly at?: string;
+  /** Every signature judged by OpenSSL and by @noble, which must agree. */
+  readonly paranoid?: boolean;
 }
 
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
@@ -23,12 +25,13 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     opts.trustedRoot === undefined
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
-  const report = verifyRepository(metadataDirSource(dir), { atMs, ...(trustedRoot ? { trustedRoot } : {}) });
+  const report = verifyRepository(metadataDirSource(dir), { atMs, paranoid: opts.paranoid === true, ...(trustedRoot ? { trustedRoot } : {}) });
   if (global.json) {
-    io.stdout(JSON.stringify({ directory: dir, ...report }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ directory: dir, paranoid: opts.paranoid === true, ...report }, null, 2) + '\n');
   } else {
     const style = global.color ? COLOR : PLAIN;
     io.stdout(renderVerifyReport(report, dir, style).join('\n') + '\n');
+    if (opts.paranoid === true) io.stdout('paranoid: every signature was judged by OpenSSL (node:crypto) and by @noble, and they agreed (RSA: OpenSSL only)\n');
   }
   if (!report.ok) {
     const more = report.failures.length - 1;
