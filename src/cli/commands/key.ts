@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
+import { attestationOf, attestationText } from '../../crypto/attestation.js';
 import { makePublicKeyFile } from '../../crypto/proof.js';
 import type { Signer } from '../../crypto/signer.js';
 import { generateTokenSigner, isTokenReference, openSigner } from '../../crypto/open-signer.js';
@@ -116,8 +117,9 @@ export function runKeyShow(file: string, global: GlobalOptions, io: Io): number 
   }
   const pub = parsePublicKeyFile(bytes, file);
   const proof = hasValidProof(pub);
+  const attestation = attestationOf(pub);
   if (global.json) {
-    io.stdout(JSON.stringify({ file, name: pub.name, keyid: pub.keyid, keytype: pub.key.keytype, scheme: pub.key.scheme, created: pub.created, device: pub.device, proofOfPossession: proof }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ file, name: pub.name, keyid: pub.keyid, keytype: pub.key.keytype, scheme: pub.key.scheme, created: pub.created, device: pub.device, proofOfPossession: proof, attestation: attestation ?? { $case: 'none' } }, null, 2) + '\n');
   } else {
     io.stdout(
       [
@@ -127,11 +129,15 @@ export function runKeyShow(file: string, global: GlobalOptions, io: Io): number 
         `created:  ${pub.created}`,
         `device:   ${deviceText(pub.device)}`,
         `proof of possession: ${proof ? 'valid (signed by this key)' : 'INVALID'}`,
+        `hardware: ${attestationText(attestation)}`,
       ].join('\n') + '\n'
     );
   }
   if (!proof) {
     throw new VerificationError(`${file}: the proof of possession does not verify: this key file may have been altered or substituted`, { file, field: 'proof_of_possession' });
+  }
+  if (attestation?.$case === 'invalid') {
+    throw new VerificationError(`${file}: the hardware attestation does not verify: ${attestation.reason}`, { file, field: 'attestation' });
   }
   return 0;
 }
