@@ -138,6 +138,8 @@ type Handle = Buffer;
 
 /** A signer on a PKCS#11 token; `uri` names the key (print it after `key generate`). */
 export interface Pkcs11Signer extends Signer {
+  /** YubiKey PIV attestation chain (PEM, slot certificate first), when the module exposes one (ykcs11). */
+  readonly attestation?: readonly string[];
   /** `pkcs11:token=…;serial=…;object=…;id=…?module-path=…` for this key. */
   readonly uri: string;
   /** The key asks for the PIN at every signature (CKA_ALWAYS_AUTHENTICATE). */
@@ -779,6 +781,47 @@ export function ed25519MessageLimit(uri: Pkcs11Uri, modulePath: string): number 
   return ED25519_LIMITS.find(([module]) => name.includes(module))?.[1] ?? Number.POSITIVE_INFINITY;
 }
 
+/** ykcs11's labels: one attestation object per slot key, and the device certificate of slot f9. */
+const ATTESTATION_LABEL = 'X.509 Certificate for PIV Attestation';
+
+function pemOf(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+/**
+ * The attestation chain of a key as ykcs11 exposes it: the certificate
+ * labelled "X.509 Certificate for PIV Attestation SLOT" whose public key is
+ * this key, then the one labelled "X.509 Certificate for PIV Attestation"
+ * (slot f9). Undefined when the token has none (other modules, SoftHSM).
+ */
+function readAttestation(ts: TokenSession, key: TufKey): string[] | undefined {
+  let certs: Handle[];
+  try {
+    certs = findObjects(ts.lib, ts.session, [{ type: CK.CKA_CLASS, value: CK.CKO_CERTIFICATE }]);
+  } catch {
+    return undefined;
+  }
+  let slot: Buffer | undefined;
+  let device: Buffer | undefined;
+  const keyid = computeKeyId(key);
+  for (const h of certs) {
+    const label = attribute(ts.lib, ts.session, h, CK.CKA_LABEL)?.toString('utf8') ?? '';
+    if (!label.startsWith(ATTESTATION_LABEL)) continue;
+    const der = attribute(ts.lib, ts.session, h, CK.CKA_VALUE);
+    if (der === undefined) continue;
+    if (label === ATTESTATION_LABEL) {
+      device = der;
+      continue;
+    }
+    try {
+      if (computeKeyId(tufKeyFromPublicKey(new X509Certificate(der).publicKey)) === keyid) slot = der;
+    } catch {
+      // an attestation of another key type
+    }
+  }
+  return slot === undefined || device === undefined ? undefined : [pemOf(slot), pemOf(device)];
+}
+
 function makeSigner(ts: TokenSession, key: TokenKey, uri: Pkcs11Uri): Pkcs11Signer {
   const { lib, session } = ts;
   const keyid = computeKeyId(key.publicKey);
@@ -865,10 +908,12 @@ function makeSigner(ts: TokenSession, key: TokenKey, uri: Pkcs11Uri): Pkcs11Sign
     return checkSignature(key.publicKey, key.publicKey, sig, data);
   };
 
+  const attestation = readAttestation(ts, key.publicKey);
   return {
     publicKey: key.publicKey,
     keyid,
     device,
+    ...(attestation === undefined ? {} : { attestation }),
     uri: keyUri,
     alwaysAuthenticate: key.alwaysAuthenticate,
     sign: (data) => {

@@ -6,12 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSigner, readPublicKey, type SignerContext } from '../../src/crypto/open-signer.js';
+import { verifyAttestation } from '../../src/crypto/attestation.js';
+import { generateTokenSigner, openSigner, readPublicKey, type SignerContext } from '../../src/crypto/open-signer.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { computeKeyId } from '../../src/metadata/keys.js';
+import { parsePublicKeyFile } from '../../src/metadata/public-key-file.js';
+import { makeTestAttestation } from '../support/attestation-ca.js';
+import { runCli } from '../support/cli.js';
 import { commandWorks, expectError, hsmTest, makeToken, MODULE, PIN, realTest, UNAVAILABLE } from '../support/pkcs11.js';
 
 function context(asked: string[]): SignerContext {
@@ -29,7 +34,6 @@ hsmTest('the public key is read from the public key object without a PIN; a miss
   makeToken(t, 'pub-read');
   const asked: string[] = [];
   const uri = `pkcs11:token=pub-read;id=%07?module-path=${MODULE}`;
-  const { generateTokenSigner } = await import('../../src/crypto/open-signer.js');
   const gen = await generateTokenSigner(uri, 'ecdsa-p256', 'k7', context(asked));
   const expected = gen.publicKey;
   await gen.close();
@@ -59,7 +63,6 @@ realTest('with only a certificate on the token (as YubiKey PIV slots), its publi
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const asked: string[] = [];
   const uri = `pkcs11:token=cert-only;id=%07?module-path=${MODULE}`;
-  const { generateTokenSigner } = await import('../../src/crypto/open-signer.js');
   const gen = await generateTokenSigner(uri, 'ecdsa-p256', 'k7', context(asked));
   const expected = gen.publicKey;
   await gen.close();
@@ -76,4 +79,33 @@ realTest('with only a certificate on the token (as YubiKey PIV slots), its publi
   asked.length = 0;
   assert.deepEqual(await readPublicKey(uri, context(asked)), expected);
   assert.deepEqual(asked, []);
+});
+
+realTest('key export keeps the attestation chain a token exposes under ykcs11\'s labels', [UNAVAILABLE ?? '', PKCS11_TOOL, OPENSSL], async (t) => {
+  makeToken(t, 'attest-tok');
+  const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-attest-tok-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const uri = `pkcs11:token=attest-tok;id=%03?module-path=${MODULE}`;
+  const gen = await generateTokenSigner(uri, 'ecdsa-p256', 'k3', context([]));
+  const key = gen.publicKey;
+  await gen.close();
+  const ca = makeTestAttestation({ publicKeyPem: key.keyval.public, serial: 31337, firmware: [5, 4, 3], policy: [2, 2] });
+  const der = (pem: string, name: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, new X509Certificate(pem).raw);
+    return path;
+  };
+  const tool = (...args: string[]): void => {
+    execFileSync('pkcs11-tool', ['--module', MODULE, '--token-label', 'attest-tok', '--login', '--pin', PIN, ...args], { stdio: 'ignore' });
+  };
+  tool('--write-object', der(ca.chain[0], 'slot.der'), '--type', 'cert', '--id', '13', '--label', 'X.509 Certificate for PIV Attestation 9c');
+  tool('--write-object', der(ca.chain[1], 'f9.der'), '--type', 'cert', '--id', '19', '--label', 'X.509 Certificate for PIV Attestation');
+  const r = await runCli(['key', 'export', '--name', 'carol', '--pkcs11', uri, '--out-dir', dir], { cwd: dir, env: { TUF_CEREMONY_PIN: PIN }, now: Date.UTC(2030, 0, 1) });
+  assert.equal(r.code, 0, r.stderr);
+  // Our test CA is not Yubico: the chain is kept, and said not to reach Yubico's roots.
+  assert.match(r.stdout, /hardware: attestation INVALID: the chain does not reach a Yubico root/);
+  const pub = parsePublicKeyFile(readFileSync(join(dir, 'carol.pub.json')), 'carol.pub.json');
+  assert.deepEqual(pub.attestation?.certificates.map((c) => new X509Certificate(c).fingerprint256), ca.chain.map((c) => new X509Certificate(c).fingerprint256));
+  const v = verifyAttestation(pub.attestation?.certificates ?? [], pub.key, [{ name: 'Test Attestation Root', pem: ca.rootPem }]);
+  assert.equal(v.$case === 'attested' && v.serial, 31337);
 });

@@ -54,6 +54,7 @@ function printKey(pub: PublicKeyFile, files: Record<string, string>, global: Glo
   }
   for (const [what, path] of Object.entries(files)) io.stdout(`wrote ${what}: ${path}\n`);
   io.stdout(`key ID ${pub.keyid} (${pub.key.scheme}) for ${pub.name}\n`);
+  if (pub.attestation !== undefined) io.stdout(`hardware: ${attestationText(attestationOf(pub))}\n`);
   if (uri !== undefined) io.stdout(`key reference: ${uri}\n`);
 }
 
