@@ -141,3 +141,18 @@ describe('verify --paranoid and publish: OpenSSL and @noble both judge', () => {
     assert.doesNotMatch(r.stderr, /disagree/);
   });
 });
+
+describe('status shows which root keys are hardware-attested', () => {
+  it('file keys are "not attested", by name, in text and JSON', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'status-hw-'));
+    try {
+      const fx = await ceremonyFixture(join(base, 'fx'), ['alice', 'bob', 'carol']);
+      const r = await fx.ok(fx.ws, ['status']);
+      assert.match(r.stdout, /root keys \(hardware attestation\):\n {2}alice \([0-9a-f]{8}\): not attested\n {2}bob \([0-9a-f]{8}\): not attested\n {2}carol \([0-9a-f]{8}\): not attested/);
+      const j = JSON.parse((await fx.ok(fx.ws, ['--json', 'status'])).stdout) as { rootKeys: { name: string; hardwareAttested: boolean }[] };
+      assert.deepEqual(j.rootKeys.map((k) => [k.name, k.hardwareAttested]), [['alice', false], ['bob', false], ['carol', false]]);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});

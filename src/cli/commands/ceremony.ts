@@ -27,6 +27,7 @@ import { parseJson } from '../../metadata/json.js';
 import type { DecodedKey } from '../../metadata/keys.js';
 import { own, type Metadata, type ParsedMetadata, type Root, type Signed, type Targets } from '../../metadata/model.js';
 import { assertPublishable } from '../../metadata/second-verifier.js';
+import { attestationOf, attestationText } from '../../crypto/attestation.js';
 import { decodeKeyCached } from '../../metadata/verify.js';
 import { parseMetadata } from '../../metadata/parse.js';
 import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
@@ -308,6 +309,9 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
   }
   lines.push(published.length === 0 ? 'published: nothing yet' : 'published:');
   for (const p of published) lines.push(`  ${p.file}: ${p.role} version ${String(p.version)}, expires ${p.expires} (${p.expiresIn})`);
+  const hardware = rootKeyHardware(c);
+  if (hardware.length > 0) lines.push('root keys (hardware attestation):');
+  for (const h of hardware) lines.push(`  ${h.name} (${h.keyid.slice(0, 8)}): ${h.text}`);
   output(
     c,
     {
@@ -325,10 +329,23 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
         publishable: d.errors.length === 0 && d.status.complete,
       })),
       published,
+      rootKeys: hardware.map(({ name, keyid, attested }) => ({ name, keyid, hardwareAttested: attested })),
     },
     lines
   );
   return 0;
+}
+
+/** The registered keyholders whose keys the trusted root or the root draft lists for root, with their attestation. */
+function rootKeyHardware(c: Ceremony): { name: string; keyid: string; attested: boolean; text: string }[] {
+  const draft = allDrafts(c).find((d) => d.md.signed._type === 'root')?.md.signed as Root | undefined;
+  const ids = new Set([...(trustedRoot(c)?.roles['root']?.keyids ?? []), ...(draft?.roles['root']?.keyids ?? [])]);
+  return c.keyholders
+    .filter((p) => ids.has(p.keyid))
+    .map((p) => {
+      const a = attestationOf(p);
+      return { name: p.name, keyid: p.keyid, attested: a?.$case === 'attested', text: attestationText(a) };
+    });
 }
 
 function publishedList(c: Ceremony, nowMs: number): { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] {
