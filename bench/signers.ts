@@ -5,7 +5,10 @@
  * `node:crypto` signing the same bytes with the same key type in the same
  * run. Our signers do more than the peer: every signature is verified
  * against the public key before it is returned, ECDSA is normalised to low
- * S, and tokens are driven through PKCS#11. Prints figures; asserts nothing.
+ * S, and tokens are driven through PKCS#11. Then signatures verified per
+ * second: OpenSSL (node:crypto) alone, @noble alone, and both in agreement
+ * (what collect, publish and `verify --paranoid` do), as a ratio to OpenSSL
+ * alone. Prints figures; asserts nothing.
  *
  *   node build/bench/signers.js [--seconds N]
  */
@@ -19,6 +22,9 @@ import type { Signer } from '../src/crypto/signer.js';
 import { keySigner } from '../src/crypto/software.js';
 import type { KeyType } from '../src/crypto/tuf-key.js';
 import { canonicalBytes } from '../src/metadata/canonical.js';
+import { decodeKey, verifySignature } from '../src/metadata/keys.js';
+import { nobleVerify, verifyAgreed } from '../src/metadata/second-verifier.js';
+import { tufKeyFor } from '../test/support/keys.js';
 import { buildRepository } from '../test/support/repo.js';
 
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
@@ -100,6 +106,28 @@ async function main(): Promise<void> {
     console.log(
       `${r.backend.padEnd(20)} ${r.type.padEnd(11)} ${r.perSecond.toFixed(0).padStart(12)}   ${r.peerPerSecond.toFixed(0).padStart(13)}   ${(r.perSecond / r.peerPerSecond).toFixed(2)}x`
     );
+  }
+  await verifiers(data);
+}
+
+/** Signatures verified per second by each verifier, over the same canonical root. */
+async function verifiers(data: Uint8Array): Promise<void> {
+  const kinds = [
+    { name: 'ed25519', pair: generateKeyPairSync('ed25519'), hash: null },
+    { name: 'ecdsa-p256', pair: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }), hash: 'sha256' },
+    { name: 'ecdsa-p384', pair: generateKeyPairSync('ec', { namedCurve: 'secp384r1' }), hash: 'sha384' },
+  ] as const;
+  console.log(`\nVerifying ${String(data.length)} bytes (canonical root), ${SECONDS}s per measurement`);
+  console.log('key type     OpenSSL/s    @noble/s   both/s   ratio (both / OpenSSL)');
+  for (const k of kinds) {
+    const tuf = k.name === 'ed25519' ? tufKeyFor('ed25519', k.pair.publicKey) : tufKeyFor('ecdsa-p256', k.pair.publicKey);
+    const key = decodeKey(k.name === 'ecdsa-p384' ? { ...tuf, scheme: 'ecdsa-sha2-nistp384' } : tuf);
+    const sig = (k.hash === null ? sign(null, data, k.pair.privateKey) : sign(k.hash, data, { key: k.pair.privateKey, dsaEncoding: 'der' })).toString('hex');
+    if (!verifyAgreed(key, sig, data, 'the benchmark signature')) throw new Error(`${k.name}: the benchmark signature does not verify`);
+    const openssl = await rate(() => verifySignature(key, sig, data));
+    const noble = await rate(() => nobleVerify(key, sig, data));
+    const both = await rate(() => verifyAgreed(key, sig, data, 'the benchmark signature'));
+    console.log(`${k.name.padEnd(12)} ${openssl.toFixed(0).padStart(9)}   ${noble.toFixed(0).padStart(9)}   ${both.toFixed(0).padStart(6)}   ${(both / openssl).toFixed(3)}x`);
   }
 }
 

@@ -46,6 +46,8 @@ export interface Transcript {
   readonly participants: readonly { readonly role: string; readonly name: string }[];
   /** "2 of 3" for the keyholders, when known. */
   readonly threshold: string;
+  /** Each registered keyholder's key and whether it is hardware-attested, as `keyholder add` recorded it. */
+  readonly keyHardware: readonly { readonly name: string; readonly keyid: string; readonly hardware: string }[];
   readonly steps: readonly TranscriptStep[];
   readonly exceptions: readonly { readonly seq: number; readonly step: string; readonly time: string; readonly failure: string; readonly reason: string }[];
   readonly attestations: readonly { readonly seq: number; readonly witness: string; readonly step: string; readonly time: string; readonly statement: string; readonly confirmed: boolean }[];
@@ -136,6 +138,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     run,
     participants,
     threshold,
+    keyHardware: keyHardware(all.map((x) => x.entry)),
     steps: (run === null ? [] : of('run step')).map((e) => {
       const d = e.details;
       return {
@@ -223,6 +226,25 @@ function summaryRows(t: Transcript): Cell[][] {
   return rows;
 }
 
+/** What each `keyholder add` recorded about the keyholders' hardware (the latest entry per name). */
+function keyHardware(entries: readonly AuditEntry[]): { name: string; keyid: string; hardware: string }[] {
+  const byName = new Map<string, { name: string; keyid: string; hardware: string }>();
+  for (const e of entries) {
+    if (e.command !== 'keyholder add') continue;
+    const added = e.details['keyholders'];
+    for (const k of Array.isArray(added) ? (added as readonly JsonValue[]) : []) {
+      const o = obj(k);
+      const h = obj(o['hardware']);
+      const hardware =
+        text(h['attested']) === 'yes'
+          ? `generated on a YubiKey, serial ${text(h['serial'])}, firmware ${text(h['firmware'])}, slot ${text(h['slot'])}, PIN/touch policy ${text(h['pin_policy'])}/${text(h['touch_policy'])}`
+          : 'not attested';
+      byName.set(text(o['name']), { name: printable(text(o['name'])), keyid: text(o['keyid']), hardware });
+    }
+  }
+  return [...byName.values()];
+}
+
 /** Every table of the transcript, in order. Empty lists print "None.". */
 function tables(t: Transcript): Table[] {
   const out: Table[] = [
@@ -233,6 +255,12 @@ function tables(t: Transcript): Table[] {
       head: ['Role', 'Name', 'Initials'],
       rows: t.participants.map((p) => [p.role, p.name, '']),
       ...(t.threshold === '' ? {} : { note: `Keyholders: ${t.threshold} must sign.` }),
+    },
+    {
+      title: 'Keys and hardware',
+      cls: 'hardware',
+      head: ['Keyholder', 'Key ID', 'Hardware attestation'],
+      rows: t.keyHardware.map((k) => [k.name, k.keyid.slice(0, 16), k.hardware]),
     },
   ];
   if (t.run !== null) {

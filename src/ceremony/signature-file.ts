@@ -13,7 +13,8 @@
 import { canonicalBytes } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires } from '../metadata/expires.js';
 import { parseJson, type JsonObject } from '../metadata/json.js';
-import { verifySignature, type TufKey } from '../metadata/keys.js';
+import type { TufKey } from '../metadata/keys.js';
+import { verifyAgreed } from '../metadata/second-verifier.js';
 import { own, TOP_LEVEL_ROLES, type Signature, type Signed, type TopLevelRole } from '../metadata/model.js';
 import { Guard } from '../metadata/parse.js';
 import { KEYHOLDER_NAME } from '../metadata/public-key-file.js';
@@ -212,7 +213,8 @@ export function collectSignatures(
   const { _type: role, version } = draft.signed;
   const isValid = (keyid: string, sig: string): boolean => {
     const key = lookup(eligible, keyid);
-    return key !== undefined && verifySignature(decodeKeyCached(key), sig, bytes);
+    // Kept only when OpenSSL and @noble agree (a disagreement stops the collect).
+    return key !== undefined && verifyAgreed(decodeKeyCached(key), sig, bytes, `the signature of key ${keyid} over ${role} version ${String(version)}`);
   };
 
   const signatures: Signature[] = [...draft.signatures];

@@ -69,6 +69,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .addOption(new Option('--at <TIME>', 'reference time for expiry, e.g. 2026-08-22T00:00:00Z (default: now)'))
     .option('--allow-extra-timestamp-meta', 'accept timestamp meta entries beside snapshot.json (python-tuf and tuf-js fail their signature)')
     .option('--require <CLIENTS>', 'exit 1 unless these clients would accept it too: python-tuf,go-tuf,tuf-js or a subset (docs/client-verdicts.md)')
+    .option('--paranoid', 'verify every signature twice, with OpenSSL and with @noble (strict RFC 8032); a disagreement stops with exit 1')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {
@@ -302,7 +303,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     )
     .argument('<FILE>', 'a signing request, or a metadata file')
     .requiredOption('--key <KEYREF>', 'an encrypted key file, or a pkcs11: URI')
-    .option('--pub <FILE>', "the key's public key file (default for a key file X.key: X.pub.json beside it; required for a pkcs11: URI)")
+    .option('--pub <FILE>', "the key's public key file (default for a key file X.key: X.pub.json beside it; for a pkcs11: URI the public key is read from the token, without a PIN, and must match this file when given)")
     .option('--out <FILE>', 'where to write (default: ROLE-vN-HASH.NAME.sig.json here; for metadata: the file itself)')
     .option('--trusted-root <FILE>', 'a root you trust: the request must carry this very root (for metadata: whose keys may sign)')
     .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
@@ -432,7 +433,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
         'or, with --pkcs11, a key generated on a hardware token'
     )
     .requiredOption('--name <NAME>', 'keyholder name (a-z 0-9 . _ -)')
-    .addOption(new Option('--type <TYPE>', 'key type').choices(['ed25519', 'ecdsa-p256']).default('ed25519'))
+    .addOption(new Option('--type <TYPE>', 'key type (default: ed25519 for a key file, ecdsa-p256 on a token: YubiKey PIV before firmware 5.7 and most HSMs hold only ECDSA)').choices(['ed25519', 'ecdsa-p256']))
     .option('--out-dir <DIR>', 'where to write the files (default: .)')
     .option('--passphrase-file <FILE>', 'read the new passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked twice)')
     .option('--insecure-passphrase', 'allow a passphrase shorter than 12 characters (drills only)')

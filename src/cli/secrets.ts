@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import type { SignerContext } from '../crypto/open-signer.js';
 import type { SecretKind, SecretsHandler } from '../crypto/signer.js';
 import { readBoundedFile } from '../store/metadata-dir.js';
 import type { Prompter } from '../ui/prompts.js';
@@ -23,9 +24,22 @@ export interface SecretSources {
   readonly prompter: Prompter | null;
 }
 
-/** Reads a secret file: the first line, without its line ending. */
+/**
+ * Reads a secret file: the first line, without its line ending.
+ * @throws InputError (exit 2) when the file is not valid UTF-8: a secret
+ *   silently changed to U+FFFD would be another secret
+ */
 export function readSecretFile(path: string, what: string): string {
-  const text = Buffer.from(readBoundedFile(path, 4096)).toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readBoundedFile(path, 4096));
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    throw new InputError(`${path}: the ${what} file is not valid UTF-8; its bytes cannot be used as a ${what} as they are`, {
+      file: path,
+      hint: `write the ${what} file as UTF-8 text (iconv -t UTF-8)`,
+    });
+  }
   const secret = text.replace(/\r?\n$/, '');
   if (secret.includes('\n')) throw new InputError(`${path}: a ${what} file must hold one line`, { file: path });
   return secret;
@@ -48,7 +62,7 @@ function fromFile(kind: SecretKind, src: SecretSources, io: Io): string | undefi
 
 /** Builds the handler that backends receive. */
 export function secretsHandler(src: SecretSources, io: Io): SecretsHandler {
-  return async (kind, what) => {
+  const handler = async (kind: SecretKind, what: string): Promise<string> => {
     const file = fromFile(kind, src, io);
     if (file !== undefined) return file;
     const env = io.env[ENV[kind]];
@@ -62,6 +76,26 @@ export function secretsHandler(src: SecretSources, io: Io): SecretsHandler {
       });
     }
     return src.prompter.password(`${kind === 'PIN' ? 'PIN' : 'Passphrase'} (${what}):`);
+  };
+  // A person at the prompt may try a passphrase again; a file or the environment would give the same one.
+  const asksPerson = (kind: SecretKind): boolean =>
+    src.prompter !== null &&
+    (kind === 'passphrase' ? src.passphraseFile === undefined : src.pinSource === undefined) &&
+    (io.env[ENV[kind]] ?? '') === '';
+  return Object.assign(handler, { asksPerson });
+}
+
+/**
+ * The context the signer module opens keys with: files read relative to
+ * the working directory, secrets from `--passphrase-file`, the URI's
+ * `pin-source`, the environment or the prompt, warnings on stderr.
+ */
+export function signerContext(io: Io, prompter: Prompter | null, passphraseFile?: string): SignerContext {
+  return {
+    env: io.env,
+    readKeyFile: (path) => readBoundedFile(resolve(io.cwd, path), 64 * 1024),
+    secretsFor: (pinSource) => secretsHandler({ passphraseFile, pinSource, prompter }, io),
+    warn: (m) => io.stderr(`warning: ${m}\n`),
   };
 }
 

@@ -74,3 +74,45 @@ export function ecdsaDerToLowS(der: Buffer): Buffer {
   const { r, s } = parseEcdsaDer(der);
   return ecdsaDerLowS(r, s);
 }
+
+/** One DER element: its tag and where its content lies in the buffer. */
+export interface DerElement {
+  readonly tag: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Reads the element at `at`. @throws RangeError when truncated or malformed */
+export function readElement(der: Uint8Array, at: number): DerElement {
+  const tag = der[at];
+  const first = der[at + 1];
+  if (tag === undefined || first === undefined) throw new RangeError('truncated DER');
+  let length = first;
+  let start = at + 2;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4) throw new RangeError('unsupported DER length');
+    length = 0;
+    for (let i = 0; i < n; i++) {
+      const b = der[start + i];
+      if (b === undefined) throw new RangeError('truncated DER');
+      length = length * 256 + b;
+    }
+    start += n;
+  }
+  const end = start + length;
+  if (end > der.length) throw new RangeError('truncated DER');
+  return { tag, start, end };
+}
+
+/** The elements inside a constructed element. @throws RangeError */
+export function childrenOf(der: Uint8Array, parent: DerElement): DerElement[] {
+  const out: DerElement[] = [];
+  for (let at = parent.start; at < parent.end; ) {
+    const e = readElement(der, at);
+    if (e.end > parent.end) throw new RangeError('DER element overruns its parent');
+    out.push(e);
+    at = e.end;
+  }
+  return out;
+}

@@ -26,7 +26,7 @@
  * login state of a token is shared by all its sessions, so the last signer
  * on a token logs out.
  */
-import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -44,12 +44,14 @@ import { tufKeyFromPublicKey } from './tuf-key.js';
  * after the lazy import.
  */
 export const CK = Object.freeze({
+  CKO_CERTIFICATE: 0x1,
   CKO_PUBLIC_KEY: 0x2,
   CKO_PRIVATE_KEY: 0x3,
   CKA_CLASS: 0x0,
   CKA_TOKEN: 0x1,
   CKA_PRIVATE: 0x2,
   CKA_LABEL: 0x3,
+  CKA_VALUE: 0x11,
   CKA_KEY_TYPE: 0x100,
   CKA_ID: 0x102,
   CKA_SENSITIVE: 0x103,
@@ -136,6 +138,8 @@ type Handle = Buffer;
 
 /** A signer on a PKCS#11 token; `uri` names the key (print it after `key generate`). */
 export interface Pkcs11Signer extends Signer {
+  /** YubiKey PIV attestation chain (PEM, slot certificate first), when the module exposes one (ykcs11). */
+  readonly attestation?: readonly string[];
   /** `pkcs11:token=…;serial=…;object=…;id=…?module-path=…` for this key. */
   readonly uri: string;
   /** The key asks for the PIN at every signature (CKA_ALWAYS_AUTHENTICATE). */
@@ -565,7 +569,8 @@ async function openTokenSession(
   modulePath: string,
   secrets: SecretsHandler,
   warn: (msg: string) => void,
-  rw: boolean
+  rw: boolean,
+  logIn = true
 ): Promise<TokenSession> {
   const mod = await acquireModule(modulePath);
   let ts: TokenSession | undefined;
@@ -581,7 +586,7 @@ async function openTokenSession(
     const slotKey = token.slot.toString('hex');
     mod.sessions.set(slotKey, (mod.sessions.get(slotKey) ?? 0) + 1);
     ts = { mod, lib: mod.lib, token, name, session, modulePath, warn, secrets, closed: false };
-    await login(ts);
+    if (logIn) await login(ts);
     return ts;
   } catch (e) {
     if (ts === undefined) releaseModule(mod);
@@ -776,6 +781,47 @@ export function ed25519MessageLimit(uri: Pkcs11Uri, modulePath: string): number 
   return ED25519_LIMITS.find(([module]) => name.includes(module))?.[1] ?? Number.POSITIVE_INFINITY;
 }
 
+/** ykcs11's labels: one attestation object per slot key, and the device certificate of slot f9. */
+const ATTESTATION_LABEL = 'X.509 Certificate for PIV Attestation';
+
+function pemOf(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+/**
+ * The attestation chain of a key as ykcs11 exposes it: the certificate
+ * labelled "X.509 Certificate for PIV Attestation SLOT" whose public key is
+ * this key, then the one labelled "X.509 Certificate for PIV Attestation"
+ * (slot f9). Undefined when the token has none (other modules, SoftHSM).
+ */
+function readAttestation(ts: TokenSession, key: TufKey): string[] | undefined {
+  let certs: Handle[];
+  try {
+    certs = findObjects(ts.lib, ts.session, [{ type: CK.CKA_CLASS, value: CK.CKO_CERTIFICATE }]);
+  } catch {
+    return undefined;
+  }
+  let slot: Buffer | undefined;
+  let device: Buffer | undefined;
+  const keyid = computeKeyId(key);
+  for (const h of certs) {
+    const label = attribute(ts.lib, ts.session, h, CK.CKA_LABEL)?.toString('utf8') ?? '';
+    if (!label.startsWith(ATTESTATION_LABEL)) continue;
+    const der = attribute(ts.lib, ts.session, h, CK.CKA_VALUE);
+    if (der === undefined) continue;
+    if (label === ATTESTATION_LABEL) {
+      device = der;
+      continue;
+    }
+    try {
+      if (computeKeyId(tufKeyFromPublicKey(new X509Certificate(der).publicKey)) === keyid) slot = der;
+    } catch {
+      // an attestation of another key type
+    }
+  }
+  return slot === undefined || device === undefined ? undefined : [pemOf(slot), pemOf(device)];
+}
+
 function makeSigner(ts: TokenSession, key: TokenKey, uri: Pkcs11Uri): Pkcs11Signer {
   const { lib, session } = ts;
   const keyid = computeKeyId(key.publicKey);
@@ -862,10 +908,12 @@ function makeSigner(ts: TokenSession, key: TokenKey, uri: Pkcs11Uri): Pkcs11Sign
     return checkSignature(key.publicKey, key.publicKey, sig, data);
   };
 
+  const attestation = readAttestation(ts, key.publicKey);
   return {
     publicKey: key.publicKey,
     keyid,
     device,
+    ...(attestation === undefined ? {} : { attestation }),
     uri: keyUri,
     alwaysAuthenticate: key.alwaysAuthenticate,
     sign: (data) => {
@@ -904,6 +952,73 @@ export async function openPkcs11Signer(
   } catch (e) {
     closeSession(ts);
     throw e;
+  }
+}
+
+/** The public keys of the objects of class `cls` matching the URI, with what they are. */
+function publicKeysOf(ts: TokenSession, uri: Pkcs11Uri, cls: number): { key: TufKey; from: string }[] {
+  const out: { key: TufKey; from: string }[] = [];
+  let handles: Handle[];
+  try {
+    handles = findObjects(ts.lib, ts.session, keyTemplate(uri, cls));
+  } catch (e) {
+    throw tokenError(e, 'searching objects', ts.name);
+  }
+  for (const h of handles) {
+    try {
+      if (cls === CK.CKO_CERTIFICATE) {
+        const der = attribute(ts.lib, ts.session, h, CK.CKA_VALUE);
+        if (der === undefined) continue;
+        out.push({ key: tufKeyFromPublicKey(new X509Certificate(der).publicKey), from: 'certificate' });
+      } else {
+        const keyTypeRaw = attribute(ts.lib, ts.session, h, CK.CKA_KEY_TYPE);
+        const curve = curveOf(attribute(ts.lib, ts.session, h, CK.CKA_EC_PARAMS), keyTypeRaw === undefined ? -1 : readUlong(keyTypeRaw));
+        const point = attribute(ts.lib, ts.session, h, CK.CKA_EC_POINT);
+        if (curve === undefined || point === undefined) continue;
+        out.push({ key: tufKeyFromPublicKey(publicKeyFromEcPoint(curve, point)), from: 'public key object' });
+      }
+    } catch {
+      // an object of another kind (RSA, another curve): not a key this tool signs with
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads the public key a PKCS#11 URI names without logging in: from a
+ * public key object, else from a certificate with the same `id` / `object`
+ * (YubiKey PIV exposes both; SoftHSM2 the public key object). Used by `sign`
+ * to check the key against the request before any PIN is asked, and to
+ * find a missing token before the review.
+ * @throws EnvironmentError (exit 3) missing module, reader, token or key;
+ *   InputError (exit 2) a URI naming no key, or naming several keys
+ */
+export async function readPkcs11PublicKey(uri: Pkcs11Uri, modulePath: string, warn: (msg: string) => void): Promise<TufKey> {
+  const noSecrets: SecretsHandler = () => Promise.reject(new Error('no login when reading a public key'));
+  const ts = await openTokenSession(uri, modulePath, noSecrets, warn, false, false);
+  try {
+    if (uri.id === undefined && uri.object === undefined) {
+      throw new InputError(`the PKCS#11 URI ${q(uri.raw)} names no key: add id=… or object=LABEL`, { field: 'id', hint: describeKeys(ts) });
+    }
+    let found = publicKeysOf(ts, uri, CK.CKO_PUBLIC_KEY);
+    if (found.length === 0) found = publicKeysOf(ts, uri, CK.CKO_CERTIFICATE);
+    const distinct = new Map(found.map((f) => [computeKeyId(f.key), f]));
+    const [first, second] = [...distinct.values()];
+    if (first === undefined) {
+      throw new EnvironmentError(
+        `no public key object or certificate matching ${q(uri.raw)} can be read on token ${ts.name} without a PIN; ${describeKeys(ts)}`,
+        { hint: 'check id= / object= in the URI, or give --pub NAME.pub.json (the file `key export` wrote)' }
+      );
+    }
+    if (second !== undefined) {
+      throw new InputError(`${String(distinct.size)} different public keys match ${q(uri.raw)} on token ${ts.name}`, {
+        field: 'id',
+        hint: `give both id= and object= to pick one; ${describeKeys(ts)}`,
+      });
+    }
+    return first.key;
+  } finally {
+    closeSession(ts);
   }
 }
 

@@ -14,7 +14,15 @@ export type SecretKind = 'passphrase' | 'PIN';
  * Supplies a secret: from a prompt, a file, or the environment. `what` names
  * the key or token it is for, e.g. `passphrase for alice.key`.
  */
-export type SecretsHandler = (kind: SecretKind, what: string) => Promise<string>;
+export interface SecretsHandler {
+  (kind: SecretKind, what: string): Promise<string>;
+  /**
+   * True when a secret of this kind is asked of a person, who may type it
+   * again after a wrong one (a file or the environment would only give the
+   * same one again). Absent: no retry.
+   */
+  readonly asksPerson?: (kind: SecretKind) => boolean;
+}
 
 /** The signing device, as recorded in the audit log. Never holds secrets. */
 export interface DeviceDescription {

@@ -111,11 +111,24 @@ export function keySigner(privateKey: KeyObject, device: Signer['device']): Sign
   };
 }
 
+/** Tries a person gets at a passphrase prompt before the command stops. */
+export const PASSPHRASE_TRIES = 3;
+
 /**
  * Opens a key file: asks the secrets handler for its passphrase and decrypts.
+ * A passphrase typed at a prompt may be wrong {@link PASSPHRASE_TRIES} times
+ * before this gives up; nothing is asked or shown again in between.
  * @throws InputError (exit 2) for a wrong passphrase or a bad file
  */
 export async function openKeyFile(pem: string, file: string, secrets: SecretsHandler): Promise<Signer> {
-  const passphrase = await secrets('passphrase', `passphrase for ${file}`);
-  return keySigner(decryptPrivateKey(pem, passphrase, file), { backend: 'file', path: file });
+  const tries = secrets.asksPerson?.('passphrase') === true ? PASSPHRASE_TRIES : 1;
+  for (let attempt = 1; ; attempt++) {
+    const what = attempt === 1 ? `passphrase for ${file}` : `passphrase for ${file}, try ${String(attempt)} of ${String(tries)}`;
+    const passphrase = await secrets('passphrase', what);
+    try {
+      return keySigner(decryptPrivateKey(pem, passphrase, file), { backend: 'file', path: file });
+    } catch (e) {
+      if (attempt >= tries || !(e instanceof InputError) || e.field !== 'passphrase') throw e;
+    }
+  }
 }

@@ -13,6 +13,7 @@
  */
 import { createHash, createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
 import { canonicalize } from './canonical.js';
+import { ecSpkiPointProblem, keyWeakness } from './key-strength.js';
 import type { JsonObject } from './json.js';
 
 /** A key object as it appears in metadata (`keys` maps). Extra fields are kept. */
@@ -72,6 +73,9 @@ function spkiFingerprint(k: KeyObject): string {
 }
 
 function supported(algorithm: KeyAlgorithm, publicKey: KeyObject, legacy: string[]): DecodedKey {
+  // Weak and malformed keys (small order, off the curve, short RSA) never verify anything.
+  const weak = keyWeakness(publicKey);
+  if (weak !== undefined) return { $case: 'unsupported', reason: `weak key: ${weak}` };
   return { $case: 'supported', algorithm, publicKey, fingerprint: spkiFingerprint(publicKey), legacy };
 }
 
@@ -97,6 +101,8 @@ function decodeEcdsa(keytype: string, scheme: string, pub: string): DecodedKey {
     legacy.push(`keytype "${keytype}" (renamed "ecdsa" in spec 1.0.32)`);
   }
   const curve = scheme === 'ecdsa-sha2-nistp256' ? 'prime256v1' : 'secp384r1';
+  const badPoint = ecSpkiPointProblem(pub);
+  if (badPoint !== undefined) return { $case: 'unsupported', reason: `weak key: ${badPoint}` };
   let k = fromPem(pub);
   if (k === undefined && curve === 'prime256v1' && HEX_ANY_CASE.test(pub)) {
     const prefix =

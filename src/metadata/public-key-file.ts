@@ -28,7 +28,14 @@ export interface PublicKeyFile {
   /** Where the private key lives (not covered by the proof). */
   readonly device: JsonObject;
   readonly proof_of_possession: { readonly sig: string };
+  /**
+   * Optional hardware provenance (not covered by the proof: it proves
+   * itself): a YubiKey PIV attestation chain, PEM, slot certificate first.
+   */
+  readonly attestation?: { readonly format: typeof ATTESTATION_FORMAT; readonly certificates: readonly string[] };
 }
+
+export const ATTESTATION_FORMAT = 'yubikey-piv';
 
 /** The bytes the proof of possession signs. */
 export function proofPayload(name: string, key: TufKey, created: string): Buffer {
@@ -52,7 +59,7 @@ export function checkKeyholderName(name: string, file: string, field: string): s
   return name;
 }
 
-const FIELDS = ['format', 'name', 'keyid', 'key', 'created', 'device', 'proof_of_possession'];
+const FIELDS = ['format', 'name', 'keyid', 'key', 'created', 'device', 'proof_of_possession', 'attestation'];
 
 /**
  * Reads a public key file strictly. Does not judge the proof; see
@@ -80,5 +87,17 @@ export function parsePublicKeyFile(bytes: Uint8Array, file: string): PublicKeyFi
   const proof = g.object(o['proof_of_possession'], ['proof_of_possession']);
   const sig = g.string(proof['sig'], ['proof_of_possession', 'sig']);
   if (!/^[0-9a-f]+$/.test(sig)) g.fail(['proof_of_possession', 'sig'], 'must be lowercase hex');
+  if (o['attestation'] !== undefined) {
+    const a = g.object(o['attestation'], ['attestation']);
+    for (const k of Object.keys(a)) if (k !== 'format' && k !== 'certificates') g.fail(['attestation', k], 'unknown field');
+    if (a['format'] !== ATTESTATION_FORMAT) g.fail(['attestation', 'format'], `must be "${ATTESTATION_FORMAT}"`);
+    const certs = a['certificates'];
+    if (!Array.isArray(certs) || certs.length < 2 || certs.length > 6) g.fail(['attestation', 'certificates'], 'must list 2 to 6 PEM certificates, the slot certificate first');
+    certs.forEach((c: unknown, i: number) => {
+      if (typeof c !== 'string' || !/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/.test(c)) {
+        g.fail(['attestation', 'certificates', i], 'must be one PEM certificate');
+      }
+    });
+  }
   return o as unknown as PublicKeyFile;
 }

@@ -34,6 +34,9 @@ export interface ThresholdResult {
   readonly met: boolean;
 }
 
+/** Judges one signature; `verify --paranoid` passes one that asks two verifiers. */
+export type SignatureCheck = (key: DecodedKey, sigHex: string, data: Uint8Array, keyid: string) => boolean;
+
 const decodeCache = new Map<string, DecodedKey>();
 
 /** Decodes a key once per process (decoding PEM is not free; bins share keys). */
@@ -64,7 +67,8 @@ export function verifyThreshold(
   roleName: string,
   role: RoleKeys,
   keys: { readonly [keyid: string]: TufKey },
-  payload: SignedPayload
+  payload: SignedPayload,
+  check: SignatureCheck = verifySignature
 ): ThresholdResult {
   const sigByKeyid = new Map<string, string>();
   for (const s of payload.signatures) sigByKeyid.set(s.keyid, s.sig);
@@ -98,7 +102,7 @@ export function verifyThreshold(
       unsupported.push({ keyid, reason: decoded.reason });
       continue;
     }
-    if (verifySignature(decoded, sig, payload.signedBytes)) {
+    if (check(decoded, sig, payload.signedBytes, keyid)) {
       valid.push(keyid);
       countedFingerprints.add(decoded.fingerprint);
     } else {
@@ -124,12 +128,12 @@ export function verifyThreshold(
 }
 
 /** Verifies a top-level role's metadata against a root. */
-export function verifyWithRoot(root: Root, roleName: string, payload: SignedPayload): ThresholdResult {
+export function verifyWithRoot(root: Root, roleName: string, payload: SignedPayload, check: SignatureCheck = verifySignature): ThresholdResult {
   const role = own(root.roles, roleName);
   if (role === undefined) {
-    return verifyThreshold(roleName, { keyids: [], threshold: 1 }, root.keys, payload);
+    return verifyThreshold(roleName, { keyids: [], threshold: 1 }, root.keys, payload, check);
   }
-  return verifyThreshold(roleName, role, root.keys, payload);
+  return verifyThreshold(roleName, role, root.keys, payload, check);
 }
 
 /** Result of checking root N+1 against trusted root N (spec §5.3.4–5.3.6). */
@@ -148,10 +152,11 @@ export interface RootRotationResult {
 /** Checks a new root against the trusted one, as every client does. */
 export function verifyRootRotation(
   trusted: Root,
-  next: { readonly signed: Root } & SignedPayload
+  next: { readonly signed: Root } & SignedPayload,
+  check: SignatureCheck = verifySignature
 ): RootRotationResult {
-  const old = verifyWithRoot(trusted, 'root', next);
-  const self = verifyWithRoot(next.signed, 'root', next);
+  const old = verifyWithRoot(trusted, 'root', next, check);
+  const self = verifyWithRoot(next.signed, 'root', next, check);
   const versionOk = next.signed.version === trusted.version + 1;
   return {
     fromVersion: trusted.version,

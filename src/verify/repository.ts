@@ -9,7 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { formatExpires } from '../metadata/expires.js';
-import { decodeKeyCached } from '../metadata/verify.js';
+import { verifySignature } from '../metadata/keys.js';
+import { verifyAgreed } from '../metadata/second-verifier.js';
+import { decodeKeyCached, type SignatureCheck } from '../metadata/verify.js';
 import {
   OFFLINE_ROLES,
   ONLINE_ROLES,
@@ -50,6 +52,8 @@ export interface VerifyOptions {
   readonly warnDays?: number;
   /** Accept timestamp `meta` entries beside snapshot.json (python-tuf and tuf-js fail them). */
   readonly allowExtraTimestampMeta?: boolean;
+  /** `verify --paranoid`: every signature is judged by OpenSSL and by @noble, which must agree. */
+  readonly paranoid?: boolean;
 }
 
 export type StepKind = 'trusted-root' | 'root-rotation' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'delegated' | 'bins';
@@ -152,9 +156,13 @@ class Run {
   readonly src: MetadataSource;
   readonly opts: VerifyOptions;
 
+  /** How a signature is judged: OpenSSL, or OpenSSL and @noble in agreement (paranoid). */
+  readonly check: SignatureCheck;
+
   constructor(src: MetadataSource, opts: VerifyOptions) {
     this.src = src;
     this.opts = opts;
+    this.check = opts.paranoid === true ? (key, sig, data, keyid) => verifyAgreed(key, sig, data, `the signature of key ${keyid}`) : verifySignature;
     this.names = new Set(src.names);
   }
 
@@ -351,7 +359,7 @@ class Run {
     } else {
       return undefined;
     }
-    const self = verifyWithRoot(trusted.signed, 'root', trusted);
+    const self = verifyWithRoot(trusted.signed, 'root', trusted, this.check);
     if (trusted.file === 'root.json') this.judge.file(trusted);
     this.clientCount(trusted.file, `root v${String(trusted.signed.version)} (self-signed)`, own(trusted.signed.roles, 'root'), trusted.signed.keys, trusted, self);
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
@@ -394,7 +402,7 @@ class Run {
       }
       if (name === undefined) break;
       const next = this.parse(name, 'root');
-      const rot = verifyRootRotation(current.signed, next);
+      const rot = verifyRootRotation(current.signed, next, this.check);
       this.clientCount(name, `trusted root v${String(current.signed.version)} keys`, own(current.signed.roles, 'root'), current.signed.keys, next, rot.old);
       this.clientCount(name, `root v${String(next.signed.version)} keys`, own(next.signed.roles, 'root'), next.signed.keys, next, rot.new);
       this.noteKeys(name, next.signed.keys, [rot.old, rot.new]);
@@ -473,7 +481,7 @@ class Run {
     listedBy: string
   ) {
     const md = this.parse(name, type);
-    const r = verifyWithRoot(root.signed, type, md);
+    const r = verifyWithRoot(root.signed, type, md, this.check);
     this.clientCount(name, `root v${String(root.signed.version)} ${type} keys`, own(root.signed.roles, type), root.signed.keys, md, r);
     if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(name, root.signed.keys, [r]);
@@ -500,7 +508,7 @@ class Run {
     const file = this.roleFile(name, entry?.version);
     if (file === undefined) return { present: false, ok: true, md: undefined };
     const md = this.parse(file, 'targets');
-    const r = verifyThreshold(name, role, keys, md);
+    const r = verifyThreshold(name, role, keys, md, this.check);
     this.clientCount(file, `${delegator} delegation keys`, role, keys, md, r);
     if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(file, keys, [r]);

@@ -65,6 +65,8 @@ describe('audit export --format md', () => {
       assert.match(md, new RegExp(`^\\| ${role} \\| ${name} \\|   \\|$`, 'm'), `${role} ${name}`);
     }
     assert.match(md, /Keyholders: 2 of 3 must sign\./);
+    // Which keys are hardware-attested, as keyholder add recorded it (issue 13): file keys are not.
+    for (const name of ['alice', 'bob', 'carol']) assert.match(md, new RegExp(`^\\| ${name} \\| [0-9a-f]{16} \\| not attested \\|$`, 'm'), name);
     // The tool as `self-check` identifies it (issue 6 §2), in groups of four.
     assert.ok(md.replace(/[ `]/g, '').includes(toolSha()), 'the transcript shows the tool SHA-256 self-check prints');
     steps.forEach((id, i) => {

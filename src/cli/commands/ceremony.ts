@@ -22,7 +22,11 @@ import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
 import { InputError, VerificationError } from '../../errors.js';
 import { formatExpires, parseExpires } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
-import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../../metadata/model.js';
+import type { DecodedKey } from '../../metadata/keys.js';
+import { own, type Metadata, type ParsedMetadata, type Root, type Signed, type Targets } from '../../metadata/model.js';
+import { assertPublishable } from '../../metadata/second-verifier.js';
+import { attestationOf, attestationText } from '../../crypto/attestation.js';
+import { decodeKeyCached } from '../../metadata/verify.js';
 import { parseMetadata } from '../../metadata/parse.js';
 import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
 import { readLastEntry } from '../../audit/log.js';
@@ -303,6 +307,9 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
   }
   lines.push(published.length === 0 ? 'published: nothing yet' : 'published:');
   for (const p of published) lines.push(`  ${p.file}: ${p.role} version ${String(p.version)}, expires ${p.expires} (${p.expiresIn})`);
+  const hardware = rootKeyHardware(c);
+  if (hardware.length > 0) lines.push('root keys (hardware attestation):');
+  for (const h of hardware) lines.push(`  ${h.name} (${h.keyid.slice(0, 8)}): ${h.text}`);
   output(
     c,
     {
@@ -320,10 +327,23 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
         publishable: d.errors.length === 0 && d.status.complete,
       })),
       published,
+      rootKeys: hardware.map(({ name, keyid, attested }) => ({ name, keyid, hardwareAttested: attested })),
     },
     lines
   );
   return 0;
+}
+
+/** The registered keyholders whose keys the trusted root or the root draft lists for root, with their attestation. */
+function rootKeyHardware(c: Ceremony): { name: string; keyid: string; attested: boolean; text: string }[] {
+  const draft = allDrafts(c).find((d) => d.md.signed._type === 'root')?.md.signed as Root | undefined;
+  const ids = new Set([...(trustedRoot(c)?.roles['root']?.keyids ?? []), ...(draft?.roles['root']?.keyids ?? [])]);
+  return c.keyholders
+    .filter((p) => ids.has(p.keyid))
+    .map((p) => {
+      const a = attestationOf(p);
+      return { name: p.name, keyid: p.keyid, attested: a?.$case === 'attested', text: attestationText(a) };
+    });
 }
 
 function publishedList(c: Ceremony, nowMs: number): { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] {
@@ -352,6 +372,12 @@ export const MANIFEST_PATH = 'manifest.json';
 export const MANIFEST_FORMAT = 'tuf-ceremony/manifest/v1';
 
 /** A metadata source: the workspace's metadata/ with new files laid over it. */
+/** The key a published signature is judged with: the draft root's own keys, else the trusted root's. */
+function publishKey(keyid: string, signed: Signed, trusted: Root | null): DecodedKey | undefined {
+  const key = (signed._type === 'root' ? own(signed.keys, keyid) : undefined) ?? (trusted === null ? undefined : own(trusted.keys, keyid));
+  return key === undefined ? undefined : decodeKeyCached(key);
+}
+
 function overlay(dir: string, extra: ReadonlyMap<string, Uint8Array>): MetadataSource {
   const base = metadataDirSource(dir);
   const names = [...new Set([...base.names, ...extra.keys()])].sort();
@@ -400,6 +426,8 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   // Only valid signatures of listed keys leave the tool; placeholders and strays stay behind.
   const counted = new Set(st.thresholds.flatMap((t) => t.result.valid));
   const md: Metadata = { signed, signatures: d.md.signatures.filter((s) => counted.has(s.keyid)) };
+  // Judged a second time, by @noble, before anything is written: both verifiers must agree.
+  assertPublishable(md.signatures, (k) => publishKey(k, signed, trusted), d.md.signedBytes, d.file);
   const metaDir = join(c.ws.dir, 'metadata');
   const files = new Map<string, Uint8Array>();
   const bytes = resumed ? resumed.bytes : serializeMetadata(md, `${role} version ${String(signed.version)}`);

@@ -7,9 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
+import { attestationOf, attestationText } from '../../crypto/attestation.js';
 import { makePublicKeyFile } from '../../crypto/proof.js';
 import type { Signer } from '../../crypto/signer.js';
-import { encryptPrivateKey, generateKeyPair, keySigner, openKeyFile } from '../../crypto/software.js';
+import { generateTokenSigner, isTokenReference, openSigner } from '../../crypto/open-signer.js';
+import { encryptPrivateKey, generateKeyPair, keySigner } from '../../crypto/software.js';
 import { expectKey } from '../../crypto/signer.js';
 import { canonicalBytes } from '../../metadata/canonical.js';
 import { formatExpires } from '../../metadata/expires.js';
@@ -21,7 +23,7 @@ import { readBoundedFile } from '../../store/metadata-dir.js';
 import type { Prompter } from '../../ui/prompts.js';
 import { deviceText } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { newPassphrase, secretsHandler } from '../secrets.js';
+import { newPassphrase, signerContext } from '../secrets.js';
 
 export interface KeyGenerateOptions {
   readonly name: string;
@@ -32,8 +34,10 @@ export interface KeyGenerateOptions {
   readonly pkcs11?: string;
 }
 
-function keyType(t: string | undefined): KeyType {
-  if (t === undefined || t === 'ed25519') return 'ed25519';
+/** The key type: `--type`, else Ed25519 for a key file and ECDSA P-256 on a token (every token has it). */
+function keyType(t: string | undefined, onToken: boolean): KeyType {
+  if (t === undefined) return onToken ? 'ecdsa-p256' : 'ed25519';
+  if (t === 'ed25519') return 'ed25519';
   if (t === 'ecdsa-p256') return 'ecdsa-p256';
   throw new InputError(`--type: "${t}" is not a key type: use ed25519 or ecdsa-p256`, { field: '--type' });
 }
@@ -50,20 +54,8 @@ function printKey(pub: PublicKeyFile, files: Record<string, string>, global: Glo
   }
   for (const [what, path] of Object.entries(files)) io.stdout(`wrote ${what}: ${path}\n`);
   io.stdout(`key ID ${pub.keyid} (${pub.key.scheme}) for ${pub.name}\n`);
+  if (pub.attestation !== undefined) io.stdout(`hardware: ${attestationText(attestationOf(pub))}\n`);
   if (uri !== undefined) io.stdout(`key reference: ${uri}\n`);
-}
-
-/** Opens a PKCS#11 signer lazily: the native module is loaded only here. */
-async function pkcs11Signer(uriText: string, io: Io, prompter: Prompter | null, generate?: { type: KeyType; label: string }): Promise<Signer> {
-  const { parsePkcs11Uri, resolveModulePath } = await import('../../crypto/pkcs11-uri.js');
-  const uri = parsePkcs11Uri(uriText);
-  const modulePath = resolveModulePath(uri, io.env);
-  const secrets = secretsHandler({ pinSource: uri.pinSource, prompter }, io);
-  const warn = (m: string): void => io.stderr(`warning: ${m}\n`);
-  const { generatePkcs11Key, openPkcs11Signer } = await import('../../crypto/pkcs11.js');
-  return generate === undefined
-    ? openPkcs11Signer(uri, modulePath, secrets, warn)
-    : generatePkcs11Key(uri, modulePath, generate.type, generate.label, secrets, warn);
 }
 
 /** Writes NAME.pub.json for a key on a token (the token signs the proof), then closes it. */
@@ -81,12 +73,13 @@ async function writeTokenPublicKey(name: string, signer: Signer, pubPath: string
 
 export async function runKeyGenerate(opts: KeyGenerateOptions, global: GlobalOptions, io: Io, prompter: Prompter | null): Promise<number> {
   const name = checkKeyholderName(opts.name, '--name', '--name');
-  const type = keyType(opts.type);
+  const type = keyType(opts.type, opts.pkcs11 !== undefined);
   const outDir = resolve(io.cwd, opts.outDir ?? '.');
   const pubPath = join(outDir, `${name}.pub.json`);
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   if (opts.pkcs11 !== undefined) {
-    await writeTokenPublicKey(name, await pkcs11Signer(opts.pkcs11, io, prompter, { type, label: name }), pubPath, global, io);
+    const ctx = signerContext(io, prompter);
+    await writeTokenPublicKey(name, await generateTokenSigner(opts.pkcs11, type, name, ctx), pubPath, global, io);
     return 0;
   }
   const keyPath = join(outDir, `${name}.key`);
@@ -112,7 +105,8 @@ export interface KeyExportOptions {
 export async function runKeyExport(opts: KeyExportOptions, global: GlobalOptions, io: Io, prompter: Prompter | null): Promise<number> {
   const name = checkKeyholderName(opts.name, '--name', '--name');
   const pubPath = join(resolve(io.cwd, opts.outDir ?? '.'), `${name}.pub.json`);
-  await writeTokenPublicKey(name, await pkcs11Signer(opts.pkcs11, io, prompter), pubPath, global, io);
+  if (!isTokenReference(opts.pkcs11)) throw new InputError(`--pkcs11: "${opts.pkcs11.slice(0, 40)}" is not a pkcs11: URI`, { field: '--pkcs11' });
+  await writeTokenPublicKey(name, await openSigner(opts.pkcs11, signerContext(io, prompter)), pubPath, global, io);
   return 0;
 }
 
@@ -124,8 +118,9 @@ export function runKeyShow(file: string, global: GlobalOptions, io: Io): number 
   }
   const pub = parsePublicKeyFile(bytes, file);
   const proof = hasValidProof(pub);
+  const attestation = attestationOf(pub);
   if (global.json) {
-    io.stdout(JSON.stringify({ file, name: pub.name, keyid: pub.keyid, keytype: pub.key.keytype, scheme: pub.key.scheme, created: pub.created, device: pub.device, proofOfPossession: proof }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ file, name: pub.name, keyid: pub.keyid, keytype: pub.key.keytype, scheme: pub.key.scheme, created: pub.created, device: pub.device, proofOfPossession: proof, attestation: attestation ?? { $case: 'none' } }, null, 2) + '\n');
   } else {
     io.stdout(
       [
@@ -135,24 +130,17 @@ export function runKeyShow(file: string, global: GlobalOptions, io: Io): number 
         `created:  ${pub.created}`,
         `device:   ${deviceText(pub.device)}`,
         `proof of possession: ${proof ? 'valid (signed by this key)' : 'INVALID'}`,
+        `hardware: ${attestationText(attestation)}`,
       ].join('\n') + '\n'
     );
   }
   if (!proof) {
     throw new VerificationError(`${file}: the proof of possession does not verify: this key file may have been altered or substituted`, { file, field: 'proof_of_possession' });
   }
+  if (attestation?.$case === 'invalid') {
+    throw new VerificationError(`${file}: the hardware attestation does not verify: ${attestation.reason}`, { file, field: 'attestation' });
+  }
   return 0;
-}
-
-/**
- * Opens a signer from a key reference: an RFC 7512 `pkcs11:` URI, else the
- * path of an encrypted key file.
- */
-export async function openSigner(keyref: string, io: Io, prompter: Prompter | null, passphraseFile?: string): Promise<Signer> {
-  if (keyref.startsWith('pkcs11:')) return pkcs11Signer(keyref, io, prompter);
-  const path = resolve(io.cwd, keyref);
-  const pem = Buffer.from(readBoundedFile(path, 64 * 1024)).toString('utf8');
-  return openKeyFile(pem, keyref, secretsHandler({ passphraseFile, prompter }, io));
 }
 
 export interface KeyCheckOptions {
@@ -168,7 +156,7 @@ export interface KeyCheckOptions {
 export async function runKeyCheck(opts: KeyCheckOptions, global: GlobalOptions, io: Io, prompter: Prompter | null): Promise<number> {
   // The expected key is read first, so a bad file fails before any secret is asked.
   const expected = opts.expect === undefined ? undefined : parsePublicKeyFile(readBoundedFile(resolve(io.cwd, opts.expect), 64 * 1024), opts.expect);
-  let signer = await openSigner(opts.key, io, prompter, opts.passphraseFile);
+  let signer = await openSigner(opts.key, signerContext(io, prompter, opts.passphraseFile));
   try {
     if (expected !== undefined) signer = expectKey(signer, expected.key);
     const challenge = canonicalBytes({ purpose: 'tuf-ceremony key check', time: formatExpires(io.now()) });

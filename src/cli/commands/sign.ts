@@ -7,9 +7,10 @@
  * secret is asked for a key that may not sign:
  * 1. the request is checked (hash, valid draft, trusted root self-signed,
  *    root version = trusted + 1, eligible keys recomputed);
- * 2. the key's public key is read from its public key file (no secret
- *    needed) and must be eligible: otherwise refused, before any PIN or
- *    passphrase is asked;
+ * 2. the key's public key is read from its public key file, or from the
+ *    token itself (no secret needed; a missing token is found here) and
+ *    must be eligible: otherwise refused, before any PIN or passphrase is
+ *    asked;
  * 3. the review is shown, computed from the canonical bytes being signed;
  * 4. confirmation (`--yes` for scripts);
  * 5. the key is unlocked, signs, and the signature is verified against the
@@ -21,13 +22,13 @@ import { fingerprintOf } from '../../ceremony/root-draft.js';
 import { eligibleKeys, MAX_REQUEST_BYTES, parseRequest, sha256Hex, type CheckedRequest } from '../../ceremony/request.js';
 import { reviewLines } from '../../ceremony/review.js';
 import { makeSignatureFile, serializeSignatureFile } from '../../ceremony/signature-file.js';
+import { isTokenReference, openSigner, readPublicKey, type SignerContext } from '../../crypto/open-signer.js';
 import { expectKey } from '../../crypto/signer.js';
 import { CancelledError, InputError, SignerError } from '../../errors.js';
 import { parseJson, type JsonObject } from '../../metadata/json.js';
-import { verifySignature, type TufKey } from '../../metadata/keys.js';
+import { computeKeyId, verifySignature, type TufKey } from '../../metadata/keys.js';
 import type { Metadata, ParsedMetadata, Root, Signed, TopLevelRole } from '../../metadata/model.js';
 import { MAX_ROOT_BYTES, parseMetadata } from '../../metadata/parse.js';
-import type { PublicKeyFile } from '../../metadata/public-key-file.js';
 import { serializeMetadata } from '../../metadata/serialize.js';
 import { decodeKeyCached } from '../../metadata/verify.js';
 import { writeFileAtomic } from '../../store/atomic.js';
@@ -36,7 +37,7 @@ import type { Prompter } from '../../ui/prompts.js';
 import { deviceText } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { readPublicKeyArg } from './context.js';
-import { openSigner } from './key.js';
+import { signerContext } from '../secrets.js';
 
 export interface SignOptions {
   readonly key: string;
@@ -103,18 +104,43 @@ function fromMetadata(md: ParsedMetadata, file: string, trusted: ParsedMetadata<
   };
 }
 
-/** The public key file for KEYREF: `--pub`, else `X.pub.json` beside a key file `X.key`. */
-function publicKeyFor(opts: SignOptions, io: Io): PublicKeyFile {
+/** The signing key as known before any secret is asked. */
+interface SigningKey {
+  readonly name: string;
+  readonly keyid: string;
+  readonly key: TufKey;
+}
+
+/**
+ * The public key KEYREF signs with, read without a secret: for a token, from
+ * the token itself (public key object or certificate; a missing token is
+ * reported here, before the review) and checked against `--pub` when given;
+ * for a key file, `--pub`, else `X.pub.json` beside `X.key`.
+ */
+async function signingKeyFor(opts: SignOptions, target: Target, io: Io, ctx: SignerContext): Promise<SigningKey> {
+  if (isTokenReference(opts.key)) {
+    const onToken = await readPublicKey(opts.key, ctx);
+    const pub = opts.pub === undefined ? undefined : readPublicKeyArg(opts.pub, io);
+    if (onToken === undefined) throw new InputError(`--key: ${opts.key.slice(0, 60)} names no key on a token`, { field: '--key' });
+    const keyid = computeKeyId(onToken);
+    if (pub !== undefined && pub.keyid !== keyid) {
+      throw new InputError(`--pub: ${opts.pub ?? ''} is key ${pub.keyid} (${pub.name}), but the token holds key ${keyid}; nothing was signed and no PIN was asked`, {
+        field: '--pub',
+        hint: 'check that the right token is plugged in and the URI names the right key',
+      });
+    }
+    const listed = eligibleKeyId(target, { keyid, key: onToken });
+    const name = pub?.name ?? (listed === undefined ? undefined : target.keyholders[listed]) ?? `token-${keyid.slice(0, 8)}`;
+    return { name, keyid, key: onToken };
+  }
   let path = opts.pub;
-  if (path === undefined && !opts.key.startsWith('pkcs11:')) {
+  if (path === undefined) {
     const candidate = join(dirname(opts.key), `${basename(opts.key).replace(/\.key$/, '')}.pub.json`);
     if (existsSync(resolve(io.cwd, candidate))) path = candidate;
   }
   if (path === undefined) {
     throw new InputError(
-      opts.key.startsWith('pkcs11:')
-        ? '--pub: give the public key file of the key on the token (the one `key export` wrote), so that the key is checked against the request before the PIN is asked'
-        : `--pub: no public key file beside ${opts.key}; give --pub NAME.pub.json, so that the key is checked against the request before the passphrase is asked`,
+      `--pub: no public key file beside ${opts.key}; give --pub NAME.pub.json, so that the key is checked against the request before the passphrase is asked`,
       { field: '--pub' }
     );
   }
@@ -122,7 +148,7 @@ function publicKeyFor(opts: SignOptions, io: Io): PublicKeyFile {
 }
 
 /** The key ID under which the draft's rules list this public key (it may be a legacy key ID). */
-function eligibleKeyId(target: Target, pub: PublicKeyFile): string | undefined {
+function eligibleKeyId(target: Target, pub: Pick<SigningKey, 'keyid' | 'key'>): string | undefined {
   if (target.eligible.has(pub.keyid)) return pub.keyid;
   const fp = fingerprintOf(pub.key);
   if (fp === undefined) return undefined;
@@ -142,7 +168,8 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
     : fromMetadata(parseMetadata(bytes, file), file, trusted);
 
   // The key must be allowed to sign before any secret is asked.
-  const pub = publicKeyFor(opts, io);
+  const ctx = signerContext(io, prompter, opts.passphraseFile);
+  const pub = await signingKeyFor(opts, target, io, ctx);
   const keyid = eligibleKeyId(target, pub);
   if (keyid === undefined) {
     const who = [...target.eligible.keys()].map((k) => `${target.keyholders[k] ?? '?'} (${k.slice(0, 8)})`).join(', ');
@@ -169,7 +196,7 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
     if (!ok) throw new CancelledError('not signed: the keyholder declined');
   }
 
-  const signer = expectKey(await openSigner(opts.key, io, prompter, opts.passphraseFile), pub.key);
+  const signer = expectKey(await openSigner(opts.key, ctx), pub.key);
   let sig: string;
   try {
     sig = await signer.sign(target.signedBytes);

@@ -13,6 +13,8 @@ import { parseTimeOption } from '../options.js';
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
   readonly at?: string;
+  /** Every signature judged by OpenSSL and by @noble, which must agree. */
+  readonly paranoid?: boolean;
   readonly allowExtraTimestampMeta?: boolean;
   /** `python-tuf,go-tuf,tuf-js` or a subset: exit 1 when a named client would reject. */
   readonly require?: string;
@@ -51,13 +53,15 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
   const report = verifyRepository(metadataDirSource(dir), {
     atMs,
     allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
+    paranoid: opts.paranoid === true,
     ...(trustedRoot ? { trustedRoot } : {}),
   });
   if (global.json) {
-    io.stdout(JSON.stringify({ directory: dir, ...report }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ directory: dir, paranoid: opts.paranoid === true, ...report }, null, 2) + '\n');
   } else {
     const style = global.color ? COLOR : PLAIN;
     io.stdout([...renderVerifyReport(report, dir, style), ...clientVerdictLines(report.clients)].join('\n') + '\n');
+    if (opts.paranoid === true) io.stdout('paranoid: every signature was judged by OpenSSL (node:crypto) and by @noble, and they agreed (RSA: OpenSSL only)\n');
   }
   if (!report.ok) {
     const more = report.failures.length - 1;

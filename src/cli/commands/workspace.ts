@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { appendAuditEntry } from '../../audit/log.js';
+import { attestationOf, attestationText } from '../../crypto/attestation.js';
 import { InputError, IoError, VerificationError } from '../../errors.js';
 import { formatExpires } from '../../metadata/expires.js';
 import { decodeKey } from '../../metadata/keys.js';
@@ -142,6 +143,14 @@ async function keysInUse(ws: Workspace): Promise<Map<string, string[]>> {
   return uses;
 }
 
+/** What the audit log and --json record of a keyholder's hardware: the attested facts, or why not. */
+function hardwareRecord(p: PublicKeyFile): Record<string, string | number> {
+  const a = attestationOf(p);
+  if (a === null) return { attested: 'no' };
+  if (a.$case === 'invalid') return { attested: 'invalid', reason: a.reason };
+  return { attested: 'yes', serial: a.serial, firmware: a.firmware, slot: a.slot, pin_policy: a.pinPolicy, touch_policy: a.touchPolicy, root: a.root };
+}
+
 /** `keyholder add FILE…` */
 export async function runKeyholderAdd(files: readonly string[], global: GlobalOptions, io: Io): Promise<number> {
   openWorkspace(workspaceDir(global, io));
@@ -159,6 +168,10 @@ export async function runKeyholderAdd(files: readonly string[], global: GlobalOp
         file: f,
         field: 'proof_of_possession',
       });
+    }
+    const attested = attestationOf(pub);
+    if (attested?.$case === 'invalid') {
+      throw new VerificationError(`${f}: the hardware attestation does not verify: ${attested.reason}`, { file: f, field: 'attestation' });
     }
     const d = decodeKey(pub.key);
     const fp = d.$case === 'supported' ? d.fingerprint : pub.keyid;
@@ -183,14 +196,14 @@ export async function runKeyholderAdd(files: readonly string[], global: GlobalOp
       command: 'keyholder add',
       artifacts: { read, written: [] },
       device: null,
-      details: { keyholders: added.map((p) => ({ name: p.name, keyid: p.keyid })) },
+      details: { keyholders: added.map((p) => ({ name: p.name, keyid: p.keyid, hardware: hardwareRecord(p) })) },
     },
     io.now()
   );
   if (global.json) {
-    io.stdout(JSON.stringify({ ok: true, added: added.map((p) => ({ name: p.name, keyid: p.keyid })), auditHead: head }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: true, added: added.map((p) => ({ name: p.name, keyid: p.keyid, hardware: hardwareRecord(p) })), auditHead: head }, null, 2) + '\n');
   } else {
-    for (const p of added) io.stdout(`registered ${p.name}: key ${p.keyid} (${p.key.scheme})\n`);
+    for (const p of added) io.stdout(`registered ${p.name}: key ${p.keyid} (${p.key.scheme}); hardware: ${attestationText(attestationOf(p))}\n`);
   }
   return 0;
 }
@@ -201,7 +214,7 @@ export async function runKeyholderList(global: GlobalOptions, io: Io): Promise<n
   const holders = await readKeyholders(ws);
   const uses = await keysInUse(ws);
   if (global.json) {
-    const list = holders.map((p) => ({ name: p.name, keyid: p.keyid, keytype: p.key.keytype, scheme: p.key.scheme, created: p.created, device: p.device, inUse: uses.get(p.keyid) ?? [] }));
+    const list = holders.map((p) => ({ name: p.name, keyid: p.keyid, keytype: p.key.keytype, scheme: p.key.scheme, created: p.created, device: p.device, hardware: hardwareRecord(p), inUse: uses.get(p.keyid) ?? [] }));
     io.stdout(JSON.stringify({ keyholders: list }, null, 2) + '\n');
     return 0;
   }
@@ -209,6 +222,7 @@ export async function runKeyholderList(global: GlobalOptions, io: Io): Promise<n
   for (const p of holders) {
     const u = uses.get(p.keyid);
     io.stdout(`${p.name.padEnd(16)} ${p.keyid.slice(0, 16)}  ${p.key.scheme.padEnd(19)} created ${p.created}${u ? `  (${u.join('; ')})` : ''}\n`);
+    io.stdout(`${' '.repeat(17)}hardware: ${attestationText(attestationOf(p))}\n`);
   }
   return 0;
 }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * YubiKey PIV attestation: real certificates from Docker's 2024 root key
+ * ceremony (test/fixtures/yubikey-attestation/PROVENANCE), whose keys are
+ * root keys of Docker's TUF root, verified up to the bundled Yubico root;
+ * and a test CA made with openssl, carrying Yubico's extensions, for the
+ * extension parsing and every way a chain can be wrong. Through the CLI,
+ * `key show` and `keyholder add` report and check it.
+ */
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { attestationText, verifyAttestation } from '../../src/crypto/attestation.js';
+import { makePublicKeyFile } from '../../src/crypto/proof.js';
+import { keySigner } from '../../src/crypto/software.js';
+import { YUBICO_ROOTS } from '../../src/crypto/yubico-roots.js';
+import type { TufKey } from '../../src/metadata/keys.js';
+import { stringifySorted } from '../../src/metadata/serialize.js';
+import { makeTestAttestation } from '../support/attestation-ca.js';
+import { runCli } from '../support/cli.js';
+import { testKey } from '../support/keys.js';
+import { commandWorks, realTest } from '../support/pkcs11.js';
+
+const FIX = new URL('../../../test/fixtures/yubikey-attestation/', import.meta.url).pathname;
+const chainOf = (serial: string): string[] => ['Slot9CAttestation.pem', 'SlotF9Intermediate.pem'].map((f) => readFileSync(join(FIX, serial, f), 'utf8'));
+const dockerRoot = JSON.parse(readFileSync(join(FIX, 'docker-tuf-1.root.json'), 'utf8')) as { signed: { keys: Record<string, TufKey> } };
+const DOCKER_KEYS = {
+  '25515003': 'cda750ab29ce33e19ad2fdee4204ad0190b0a33f79e1c5c18a38992d576143d7',
+  '28751259': '2ff207ae7d7b595ef69589622067ef5b6668e1a43081377d942ed8749fa919b4',
+} as const;
+const keyOf = (serial: keyof typeof DOCKER_KEYS): TufKey => dockerRoot.signed.keys[DOCKER_KEYS[serial]] as TufKey;
+const OPENSSL = commandWorks('openssl', ['version']) ? '' : 'the openssl command is missing';
+
+describe('YubiKey attestation with real certificates (Docker\'s root key ceremony)', () => {
+  it('the bundled roots are Yubico\'s, by SHA-256 fingerprint', () => {
+    const fp = YUBICO_ROOTS.map((r) => [r.name, createHash('sha256').update(new X509Certificate(r.pem).raw).digest('hex')]);
+    assert.deepEqual(fp, [
+      ['Yubico PIV Root CA Serial 263751', '63ece914e54dd87915f34033c85af4c0696ba1512f8add66ced738331207b546'],
+      ['Yubico Attestation Root 1', '62760c6a6ef91679f454c8902b80fd009825b3f25da90f1fbace2ec6586cd5a8'],
+    ]);
+  });
+
+  for (const serial of ['25515003', '28751259'] as const) {
+    it(`serial ${serial}: the root key of Docker's TUF root was generated on that YubiKey`, () => {
+      const r = verifyAttestation(chainOf(serial), keyOf(serial));
+      assert.equal(r.$case, 'attested', JSON.stringify(r));
+      if (r.$case !== 'attested') return;
+      assert.equal(r.serial, Number(serial));
+      assert.equal(r.root, 'Yubico PIV Root CA Serial 263751');
+      assert.equal(r.slot, '9c');
+      assert.match(r.firmware, /^5\.\d+\.\d+$/);
+      assert.match(attestationText(r), new RegExp(`^generated on a YubiKey, serial ${serial}, firmware 5\\.\\d+\\.\\d+, slot 9c, PIN/touch policy \\w+/\\w+`));
+    });
+  }
+
+  it('another key than the attested one: invalid', () => {
+    const r = verifyAttestation(chainOf('25515003'), keyOf('28751259'));
+    assert.deepEqual(r, { $case: 'invalid', reason: 'the attestation certificate is for another public key than this key file’s' });
+  });
+
+  it('a slot certificate with another device\'s f9 certificate: invalid (not signed by it)', () => {
+    const [slot] = chainOf('25515003');
+    const [, otherDevice] = chainOf('28751259');
+    const r = verifyAttestation([slot as string, otherDevice as string], keyOf('25515003'));
+    assert.equal(r.$case, 'invalid');
+    assert.match((r as { reason: string }).reason, /certificate 1 of the chain is not signed by certificate 2/);
+  });
+
+  it('the slot certificate alone, or a chain checked against other roots: invalid', () => {
+    assert.equal(verifyAttestation(chainOf('25515003').slice(0, 1), keyOf('25515003')).$case, 'invalid');
+    const r = verifyAttestation(chainOf('25515003'), keyOf('25515003'), [YUBICO_ROOTS[1] as (typeof YUBICO_ROOTS)[number]]);
+    assert.match((r as { reason: string }).reason, /does not reach a Yubico root/);
+  });
+
+  it('a certificate with one byte changed: invalid', () => {
+    const [slot, device] = chainOf('25515003');
+    const der = Buffer.from(new X509Certificate(slot as string).raw);
+    der[der.length - 10] = (der[der.length - 10] as number) ^ 1; // inside the signature
+    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+    assert.equal(verifyAttestation([pem, device as string], keyOf('25515003')).$case, 'invalid');
+  });
+});
+
+describe('YubiKey attestation with a test CA (openssl)', () => {
+  const alice = testKey('attest/alice', 'ecdsa-p256');
+
+  realTest('the Yubico extensions are read: serial, firmware, PIN and touch policy', [OPENSSL], () => {
+    const t = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 0x01234567, firmware: [5, 7, 4], policy: [3, 2], slot: '9a' });
+    const r = verifyAttestation(t.chain, alice.tuf, [{ name: 'Test Attestation Root', pem: t.rootPem }]);
+    assert.deepEqual(r, { $case: 'attested', serial: 0x01234567, firmware: '5.7.4', pinPolicy: 'always', touchPolicy: 'always', slot: '9a', root: 'Test Attestation Root' });
+    // The same chain against Yubico's roots: not attested.
+    assert.match((verifyAttestation(t.chain, alice.tuf) as { reason: string }).reason, /does not reach a Yubico root/);
+    const cached = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 12, firmware: [5, 4, 3], policy: [2, 3] });
+    const c = verifyAttestation(cached.chain, alice.tuf, [{ name: 'T', pem: cached.rootPem }]);
+    assert.equal(c.$case === 'attested' && `${c.pinPolicy}/${c.touchPolicy}/${String(c.serial)}`, 'once/cached/12');
+    return Promise.resolve();
+  });
+
+  realTest('key show and keyholder add: a real-looking chain that does not reach Yubico is exit 1; none is "not attested"', [OPENSSL], async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attest-cli-'));
+    try {
+      const NOW = Date.UTC(2030, 0, 1);
+      const pub = await makePublicKeyFile('alice', keySigner(alice.privateKey, { backend: 'file' }), NOW);
+      await writeFile(join(dir, 'plain.pub.json'), stringifySorted(pub));
+      const plain = await runCli(['key', 'show', 'plain.pub.json'], { cwd: dir });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stdout, /hardware: not attested/);
+      const t = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 99, firmware: [5, 4, 3], policy: [2, 1] });
+      await writeFile(join(dir, 'alice.pub.json'), stringifySorted({ ...pub, attestation: { format: 'yubikey-piv', certificates: [...t.chain] } }));
+      const shown = await runCli(['key', 'show', 'alice.pub.json'], { cwd: dir });
+      assert.equal(shown.code, 1, shown.stderr);
+      assert.match(shown.stdout, /hardware: attestation INVALID: the chain does not reach a Yubico root/);
+      assert.match(shown.stderr, /alice\.pub\.json: the hardware attestation does not verify/);
+      await runCli(['init', 'ws', '--name', 'attest'], { cwd: dir, now: NOW });
+      const add = await runCli(['keyholder', 'add', '../alice.pub.json'], { cwd: join(dir, 'ws'), now: NOW });
+      assert.equal(add.code, 1, add.stderr);
+      assert.match(add.stderr, /hardware attestation does not verify/);
+      const addPlain = await runCli(['keyholder', 'add', '../plain.pub.json'], { cwd: join(dir, 'ws'), now: NOW });
+      assert.equal(addPlain.code, 0, addPlain.stderr);
+      assert.match(addPlain.stdout, /registered alice: .*hardware: not attested/);
+      // A malformed attestation field is bad input (exit 2), naming the field.
+      await writeFile(join(dir, 'bad.pub.json'), stringifySorted({ ...pub, attestation: { format: 'yubikey-piv', certificates: ['not a certificate', 'x'] } }));
+      const bad = await runCli(['key', 'show', 'bad.pub.json'], { cwd: dir });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /attestation\.certificates\[0\]: must be one PEM certificate/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
