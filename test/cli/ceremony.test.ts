@@ -103,6 +103,19 @@ describe('root draft and edits', () => {
     assert.deepEqual(d.signatures, []);
   });
 
+  it('+365d reads "in 365 days" in the review a few minutes later, though the expiry was cut to whole seconds', async () => {
+    const ws = await workspace();
+    await okAt(ws, ['root', 'draft']);
+    const set = CEREMONY_NOW + 777;
+    assert.equal((await at(ws, ['root', 'expires', '+365d'], set)).code, 0);
+    const d = JSON.parse(await readFile(join(ws, 'drafts', 'root.json'), 'utf8')) as Metadata<Root>;
+    assert.equal(d.signed.expires, '2031-01-01T12:00:00Z');
+    const review = await at(ws, ['diff'], set + 3 * 60_000);
+    assert.equal(review.code, 0, review.stderr);
+    assert.match(review.stdout, /in 365 days/);
+    assert.doesNotMatch(review.stdout, /in 364 days/);
+  });
+
   it('refuses edits that would make the draft unpublishable, and bad values, writing nothing (exit 2, naming the field)', async () => {
     const ws = await workspace();
     await okAt(ws, ['root', 'draft']);

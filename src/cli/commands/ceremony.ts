@@ -22,7 +22,7 @@ import { readIncident, INCIDENT_PATH } from './recover.js';
 import { draftStatus, stillNeeded, thresholdLine, type DraftStatus } from '../../ceremony/status.js';
 import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
 import { InputError, VerificationError } from '../../errors.js';
-import { formatExpires, parseExpires } from '../../metadata/expires.js';
+import { formatExpires, parseExpires, roundDays } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
 import type { Metadata, ParsedMetadata, Root, Signed, Targets } from '../../metadata/model.js';
 import { parseMetadata } from '../../metadata/parse.js';
@@ -332,7 +332,7 @@ function publishedList(c: Ceremony, nowMs: number): { file: string; role: string
   const out: { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] = [];
   const add = (file: string, signed: Signed): void => {
     const ms = parseExpires(signed.expires)?.ms ?? 0;
-    const days = Math.floor((ms - nowMs) / 86_400_000);
+    const days = ms - nowMs < 86_400_000 ? 0 : roundDays(nowMs, ms);
     out.push({
       file,
       role: signed._type,
