@@ -322,11 +322,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   program
     .command('status')
     .description('every draft: who signed, the thresholds of the old and the new root, who can still sign; published metadata and expiry')
+    .argument('[ROLE]', 'root or targets: also a check, exit 1 while that draft is not yet publishable')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async () => {
+    .action(async (role: string | undefined) => {
       const { runStatus } = await import('./commands/ceremony.js');
-      setResult(await runStatus(globals(program, io), io));
+      setResult(await runStatus(globals(program, io), io, role));
     });
   program
     .command('publish')

@@ -150,7 +150,7 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
 }
 
 function jsonThreshold(t: DraftStatus['thresholds'][number]): object {
-  return { label: t.label, rootVersion: t.rootVersion, threshold: t.threshold, signedBy: t.signedBy, canStillSign: t.canStillSign, more: t.more, met: t.met, validKeyids: t.result.valid };
+  return { label: t.label, rootVersion: t.rootVersion, threshold: t.threshold, keys: t.result.keyids.length, signedBy: t.signedBy, canStillSign: t.canStillSign, more: t.more, met: t.met, validKeyids: t.result.valid };
 }
 
 // ## collect
@@ -276,7 +276,8 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
 // ## status
 
 /** `status`: every draft's thresholds, and the published metadata with expiry. */
-export async function runStatus(global: GlobalOptions, io: Io): Promise<number> {
+export async function runStatus(global: GlobalOptions, io: Io, role?: string): Promise<number> {
+  const asked = role === undefined ? undefined : assertDraftRole(role);
   const c = await openCeremony(global, io);
   const nowMs = io.now();
   const trusted = trustedRoot(c);
@@ -325,6 +326,14 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
     },
     lines
   );
+  // `status ROLE` is a check (guided runs use it before publishing): "not yet publishable" is exit 1, not a pass.
+  if (asked !== undefined) {
+    const d = drafts.find((x) => x.status.role === asked);
+    if (d === undefined) throw new VerificationError(`${asked}: no draft to publish`, { hint: `start one with \`tuf-ceremony ${asked} draft\`` });
+    if (!d.interrupted && (d.errors.length > 0 || !d.status.complete)) {
+      throw new VerificationError(`${asked} version ${String(d.status.version)} is not yet publishable: ${d.errors[0] ?? stillNeeded(d.status)}`, { file: d.file });
+    }
+  }
   return 0;
 }
 
@@ -436,7 +445,8 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     version: signed.version,
     signed_sha256: st.signedSha256,
     resumed: resumed !== null,
-    thresholds: st.thresholds.map((t) => ({ label: t.label, threshold: t.threshold, valid_keyids: t.result.valid })),
+    // The transcript states who signed and what each root required from this entry alone.
+    thresholds: st.thresholds.map((t) => ({ label: t.label, root_version: t.rootVersion, threshold: t.threshold, keys: t.result.keyids.length, valid_keyids: t.result.valid, signed_by: t.signedBy })),
     verify_ok: post.ok,
     verify_failures: post.failures,
   });

@@ -25,6 +25,7 @@ import {
   type RunState,
   type StepResult,
 } from '../../ceremony/run-state.js';
+import { resumePoint, type ResumePoint } from '../../ceremony/run-recovery.js';
 import { parseSignatureFile, MAX_SIGNATURE_FILE_BYTES } from '../../ceremony/signature-file.js';
 import { hasControl } from '../../ceremony/yaml.js';
 import { redact } from '../../crypto/pkcs11-uri.js';
@@ -183,9 +184,10 @@ class Asker {
     return this.prompter !== null;
   }
 
-  async confirm(field: string, message: string): Promise<boolean> {
+  /** Asks yes or no: the terminal shows (y/N), or (Y/n) when `defaultAnswer` is true. */
+  async confirm(field: string, message: string, defaultAnswer = false): Promise<boolean> {
     if (this.prompter === null) throw this.missing(field);
-    return this.prompter.confirm(message, false);
+    return this.prompter.confirm(message, defaultAnswer);
   }
 
   async text(field: string, message: string, validate: (s: string) => true | string): Promise<string> {
@@ -256,8 +258,9 @@ async function record(
 }
 
 /** Runs a tuf-ceremony command in the workspace, in-process, with the run's terminal. */
-async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise<{ code: number; stdout: string }> {
+async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   let out = '';
+  let err = '';
   const args = [...(capture ? ['--json'] : []), ...(ctx.noInput ? ['--no-input'] : []), ...(ctx.global.color ? [] : ['--no-color']), ...argv];
   const io: Io = {
     ...ctx.io,
@@ -266,12 +269,24 @@ async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise
       if (capture) out += t;
       else ctx.say(t);
     },
+    // Shown as it comes, and kept: a failure's `error[CODE]: …` line is its reason.
+    stderr: (t) => {
+      err += t;
+      ctx.io.stderr(t);
+    },
   };
   // A pkcs11: URI typed as a key could carry a PIN, which is refused later but must never be shown.
   const shown = argv.map((a) => redact(a)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)));
   ctx.say(`  $ tuf-ceremony ${shown.join(' ')}\n`);
   const code = await ctx.tools.main(args, io);
-  return { code, stdout: out };
+  return { code, stdout: out, stderr: err };
+}
+
+/** The message of the last `error[CODE]: …` line a command printed, one line, printable. */
+function errorReason(stderr: string, code: number): string {
+  const lines = [...stderr.matchAll(/^error\[[A-Z_]+\]: (.*)$/gm)];
+  const m = lines[lines.length - 1]?.[1];
+  return oneLineText(printable(m ?? `exit ${String(code)}`)).slice(0, 300);
 }
 
 function parseJsonOutput(text: string): JsonObject | null {
@@ -344,7 +359,7 @@ async function command(ctx: Ctx, step: Extract<Step, { kind: 'command' }>): Prom
   });
   for (const c of checks) ctx.say(`  ${c.ok ? '✓' : '✗'} ${c.path} = ${JSON.stringify(c.actual)} (expected ${JSON.stringify(c.expected)})\n`);
   const bad = checks.filter((c) => !c.ok).map((c) => `${c.path} is ${JSON.stringify(c.actual)}, expected ${JSON.stringify(c.expected)}`);
-  const failure = r.code !== step.expect.exit ? `exit ${String(r.code)}, expected ${String(step.expect.exit)}` : bad[0];
+  const failure = r.code !== step.expect.exit ? `exit ${String(r.code)}, expected ${String(step.expect.exit)}${r.code === 0 ? '' : `: ${errorReason(r.stderr, r.code)}`}` : bad[0];
   return { passed: failure === undefined, ...(failure === undefined ? {} : { failure }), observed: { argv, exit: r.code, expected_exit: step.expect.exit, json: checks } };
 }
 
@@ -357,6 +372,55 @@ function sigOut(ctx: Ctx, step: Step, name: string): string {
   }
 }
 
+/** One threshold of a draft as `status --json` reports it. */
+interface DraftThreshold {
+  readonly label: string;
+  readonly rootVersion: number;
+  readonly threshold: number;
+  readonly keys: number;
+  readonly signedBy: readonly string[];
+  readonly more: number;
+  readonly met: boolean;
+}
+
+/**
+ * The thresholds the draft of `role` must meet (old AND new root for a root
+ * draft), from `status --json`: the draft's verified signatures are the
+ * truth, not what the run remembers. Null when there is no such draft.
+ */
+async function draftThresholds(ctx: Ctx, role: string): Promise<DraftThreshold[] | null> {
+  const r = await sub(ctx, ['status'], true);
+  const drafts = at(parseJsonOutput(r.stdout), 'drafts');
+  if (r.code !== 0 || !Array.isArray(drafts)) return null;
+  const d = (drafts as readonly JsonValue[]).find((x) => at(x as JsonObject, 'role') === role) as JsonObject | undefined;
+  const list = at(d ?? null, 'thresholds');
+  if (!Array.isArray(list)) return null;
+  const int = (v: JsonValue | undefined): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
+  return (list as readonly JsonValue[]).map((x) => {
+    const t = x as JsonObject;
+    const by = at(t, 'signedBy');
+    return {
+      label: printable(str(at(t, 'label'))),
+      rootVersion: int(at(t, 'rootVersion')),
+      threshold: int(at(t, 'threshold')),
+      keys: int(at(t, 'keys')),
+      signedBy: Array.isArray(by) ? (by as readonly JsonValue[]).map((n) => printable(str(n))) : [],
+      more: int(at(t, 'more')),
+      met: at(t, 'met') === true,
+    };
+  });
+}
+
+function thresholdText(t: DraftThreshold): string {
+  const who = t.signedBy.length === 0 ? 'no signatures yet' : `signed by ${t.signedBy.join(', ')}`;
+  return `${t.label} (version ${String(t.rootVersion)}): ${String(t.threshold)} of ${String(t.keys)} needed, ${who} — ${t.met ? 'met' : `${String(t.more)} more needed`}`;
+}
+
+/**
+ * A sign step: each signer not yet in the draft signs in turn; a failed
+ * signature (a wrong passphrase) is offered again at once; the step passes
+ * only when every threshold of the draft holds (old AND new root).
+ */
 async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<StepOutcome> {
   const signers = namesOf(ctx.vars, step.signers);
   const needed = signaturesNeeded(step, ctx.vars);
@@ -371,7 +435,7 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
     const r = await sub(ctx, ['request', step.role], true);
     const file = at(parseJsonOutput(r.stdout), 'file');
     if (r.code !== 0 || typeof file !== 'string') {
-      return { passed: false, failure: `request ${step.role} exited ${String(r.code)}`, observed: { role: step.role, exit: r.code } };
+      return { passed: false, failure: `request ${step.role} exited ${String(r.code)}: ${errorReason(r.stderr, r.code)}`, observed: { role: step.role, exit: r.code } };
     }
     await save({ ...p, request: file });
   }
@@ -381,8 +445,11 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
   const version = at(req, 'version');
   ctx.say(`  signing request ${request}: ${step.role} version ${str(version)}\n`);
   ctx.say(`  SHA-256 of the bytes to sign, to read aloud: ${readableHead(str(signedSha))}\n`);
+  // Who already has a verified signature in the draft (an earlier attempt, a resumed run) is not asked again.
+  const before = await draftThresholds(ctx, step.role);
+  const inDraft = new Set((before ?? []).flatMap((t) => t.signedBy));
   for (const name of signers) {
-    if (p.signed.includes(name) || p.skipped.includes(name) || p.failed.includes(name)) continue;
+    if (inDraft.has(name) || p.signed.includes(name) || p.skipped.includes(name) || p.failed.includes(name)) continue;
     const field = `steps.${step.id}.keys.${name}`;
     let keyref: string | null;
     if (answers.keys?.has(name) === true) {
@@ -401,31 +468,62 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
     const pub = answers.pubs?.get(name);
     if (answers.confirm === undefined && !ctx.ask.canAsk()) throw ctx.ask.missing(`steps.${step.id}.confirm`);
     if (answers.confirm === false) throw ctx.ask.error(`steps.${step.id}.confirm`, 'false: the keyholders did not accept the review, so nothing is signed');
-    const out = sigOut(ctx, step, name);
-    const args = ['sign', request, '--key', keyref, '--out', out, ...(pub === undefined ? [] : ['--pub', ctx.ask.pathFromFile(pub)]), ...(answers.confirm === true ? ['--yes'] : [])];
-    const r = await sub(ctx, args, false);
-    if (r.code === 130) throw new CancelledError(`${name} declined to sign`);
-    if (r.code !== 0) {
-      await record(ctx, 'run sign', { step: step.id, keyholder: name, result: 'failed', exit: r.code }, { actor: name });
-      await save({ ...p, failed: [...p.failed, name] });
-      continue;
+    for (let attempt = 1; ; attempt++) {
+      const out = sigOut(ctx, step, name);
+      const args = ['sign', request, '--key', keyref, '--out', out, ...(pub === undefined ? [] : ['--pub', ctx.ask.pathFromFile(pub)]), ...(answers.confirm === true ? ['--yes'] : [])];
+      const r = await sub(ctx, args, false);
+      if (r.code === 130) {
+        // Answering no to the review is a decision; Ctrl-C (at the passphrase prompt or anywhere) is not.
+        const declined = /the keyholder declined/.test(r.stderr);
+        await record(ctx, 'run sign', { step: step.id, keyholder: name, result: declined ? 'declined' : 'interrupted', attempt }, { actor: name });
+        throw new CancelledError(declined ? `${name} declined to sign` : `interrupted (Ctrl-C) while ${name} was signing`);
+      }
+      if (r.code !== 0) {
+        const reason = errorReason(r.stderr, r.code);
+        ctx.say(`  ✗ ${name} did not sign: ${reason}\n`);
+        await record(ctx, 'run sign', { step: step.id, keyholder: name, result: 'failed', exit: r.code, attempt, reason }, { actor: name });
+        if (ctx.ask.canAsk() && (await ctx.ask.confirm(`steps.${step.id}.retry`, `${name}: signing failed (${reason}). Try again?`, true))) continue;
+        await save({ ...p, failed: [...p.failed, name] });
+        break;
+      }
+      const bytes = readBoundedFile(join(ctx.ws.dir, out), MAX_SIGNATURE_FILE_BYTES);
+      const sf = parseSignatureFile(bytes, out);
+      const c = sf.keyholder === name ? await sub(ctx, ['collect', out], false) : { code: -1, stderr: '' };
+      const result = sf.keyholder !== name ? 'wrong-keyholder' : c.code === 0 ? 'signed' : 'rejected';
+      await record(
+        ctx,
+        'run sign',
+        { step: step.id, keyholder: name, result, attempt, role: sf.role, version: sf.version, signed_sha256: sf.signed_sha256, keyid: sf.keyid, signed_by: sf.keyholder },
+        { actor: name, written: [{ path: out, sha256: sha256Hex(bytes) }], device: sf.device }
+      );
+      await save(result === 'signed' ? { ...p, signed: [...p.signed, name] } : { ...p, failed: [...p.failed, name] });
+      break;
     }
-    const bytes = readBoundedFile(join(ctx.ws.dir, out), MAX_SIGNATURE_FILE_BYTES);
-    const sf = parseSignatureFile(bytes, out);
-    const c = sf.keyholder === name ? await sub(ctx, ['collect', out], false) : { code: -1 };
-    const result = sf.keyholder !== name ? 'wrong-keyholder' : c.code === 0 ? 'signed' : 'rejected';
-    await record(
-      ctx,
-      'run sign',
-      { step: step.id, keyholder: name, result, role: sf.role, version: sf.version, signed_sha256: sf.signed_sha256, keyid: sf.keyid, signed_by: sf.keyholder },
-      { actor: name, written: [{ path: out, sha256: sha256Hex(bytes) }], device: sf.device }
-    );
-    await save(result === 'signed' ? { ...p, signed: [...p.signed, name] } : { ...p, failed: [...p.failed, name] });
   }
-  const observed = { role: step.role, request, version: safe(version), signed_sha256: safe(signedSha), needed, signed: [...p.signed], absent: [...p.skipped], failed: [...p.failed] };
-  ctx.say(`  ${String(p.signed.length)} of ${String(needed)} signatures needed: ${p.signed.join(', ') || 'none'}\n`);
-  if (p.signed.length >= needed) return { passed: true, observed };
-  return { passed: false, failure: `${String(p.signed.length)} signatures, ${String(needed)} needed`, observed };
+  const after = (await draftThresholds(ctx, step.role)) ?? [];
+  for (const t of after) ctx.say(`  ${thresholdText(t)}\n`);
+  const signedNow = signers.filter((n) => after.some((t) => t.signedBy.includes(n)));
+  const observed = {
+    role: step.role,
+    request,
+    version: safe(version),
+    signed_sha256: safe(signedSha),
+    needed,
+    signed: signedNow,
+    absent: [...p.skipped],
+    failed: [...p.failed],
+    thresholds: after.map((t) => ({ label: t.label, root_version: t.rootVersion, threshold: t.threshold, keys: t.keys, signed_by: [...t.signedBy], met: t.met })),
+  };
+  const unmet = after.filter((t) => !t.met);
+  const failure =
+    after.length === 0
+      ? `no thresholds for a ${step.role} draft: status found none`
+      : unmet.length > 0
+        ? unmet.map(thresholdText).join('; ')
+        : signedNow.length < needed
+          ? `${String(signedNow.length)} of the signers signed, the template needs ${String(needed)}`
+          : undefined;
+  return { passed: failure === undefined, ...(failure === undefined ? {} : { failure }), observed };
 }
 
 async function verifyTool(ctx: Ctx, step: Step): Promise<StepOutcome> {
@@ -659,10 +757,14 @@ async function parametersOf(ask: Asker, t: Template): Promise<Map<string, Variab
     } else if (p.default !== null && !ask.canAsk()) {
       value = p.default;
       base = (x) => ask.pathTyped(x);
+    } else if (p.type === 'boolean') {
+      // A yes/no question shows (y/N) or (Y/n), never the default as a word.
+      value = { type: 'boolean', value: await ask.confirm(field, p.prompt, p.default?.value === true) };
+      base = (x) => ask.pathTyped(x);
     } else {
       const shown = p.default === null ? '' : ` [${Array.isArray(p.default.value) ? p.default.value.join(' ') : String(p.default.value)}]`;
       const read = (s: string): VariableValue | string => (s === '' && p.default !== null ? p.default : checkValue(p.type, typedValue(p.type, s), p));
-      const typed = await ask.text(field, `${p.prompt}${p.type === 'boolean' ? ' (yes/no)' : ''}${shown}`, (s) => {
+      const typed = await ask.text(field, `${p.prompt}${shown}`, (s) => {
         const c = read(s);
         return typeof c === 'string' ? c : true;
       });
@@ -760,7 +862,15 @@ function freeRunId(ws: Workspace, templateId: string, started: string): string {
  * entry and the state write leaves the entry, which counts.
  */
 function reconcile(ctx: Ctx): void {
-  const entries = parseEntries(readAuditLog(ctx.ws.dir).bytes, 'audit/log.jsonl').filter((e) => e.details['run'] === ctx.state.run);
+  const mine = parseEntries(readAuditLog(ctx.ws.dir).bytes, 'audit/log.jsonl').filter((e) => e.details['run'] === ctx.state.run);
+  // Steps recorded before the last stop were done before it (or undone by going back to an earlier step).
+  const lastStop = mine.findLast((e) => e.command === 'run stop');
+  const entries = lastStop === undefined ? mine : mine.filter((e) => e.seq > lastStop.seq);
+  const back = lastStop?.details['resume_index'];
+  if (typeof back === 'number' && Number.isSafeInteger(back) && back >= 0 && back < ctx.state.next) {
+    // A crash after the stop entry but before the state was written: go back as the entry says.
+    ctx.state = { ...ctx.state, next: back, results: ctx.state.results.slice(0, back), partial: null };
+  }
   for (;;) {
     const i = ctx.state.next;
     const step = ctx.template.steps[i];
@@ -814,9 +924,21 @@ function summary(ctx: Ctx): JsonObject {
   };
 }
 
-async function stop(ctx: Ctx, step: Step, index: number, reason: string): Promise<void> {
-  await record(ctx, 'run stop', { step: step.id, index, reason: oneLineText(printable(reason)) });
-  ctx.state = { ...ctx.state, status: 'stopped', stopped: { step: step.id, reason: oneLineText(reason) } };
+/**
+ * Stops the run at step `index`. It resumes there, or at `resume` (an
+ * earlier step that can fix the failure): the steps from there on run again.
+ */
+async function stop(ctx: Ctx, step: Step, index: number, reason: string, resume: ResumePoint = { index, why: null }): Promise<void> {
+  const to = ctx.template.steps[resume.index] as Step;
+  const full = resume.why === null ? reason : `${reason}; ${resume.why}: the run resumes at step ${to.id}`;
+  await record(ctx, 'run stop', { step: step.id, index, reason: oneLineText(printable(full)), resume_step: to.id, resume_index: resume.index });
+  const back = resume.index < ctx.state.next;
+  ctx.state = {
+    ...ctx.state,
+    status: 'stopped',
+    stopped: { step: to.id, reason: oneLineText(full) },
+    ...(back ? { next: resume.index, results: ctx.state.results.slice(0, resume.index), partial: null } : {}),
+  };
   await saveState(ctx);
 }
 
@@ -869,10 +991,13 @@ async function walk(ctx: Ctx): Promise<void> {
           }
         }
         if (reason === null) {
-          await stop(ctx, step, i, `step ${step.id} failed: ${failure ?? ''}`);
+          const resume = resumePoint(ctx.template, ctx.vars, i);
+          const to = (steps[resume.index] as Step).id;
+          await stop(ctx, step, i, `step ${step.id} failed: ${failure ?? ''}`, resume);
           if (ctx.global.json) ctx.io.stdout(JSON.stringify({ ok: false, ...summary(ctx) }, null, 2) + '\n');
+          else if (resume.why !== null) ctx.say(`  ↩ ${resume.why}: the run resumes at step ${to}\n`);
           throw new VerificationError(`step ${step.id} failed: ${failure ?? 'see above'}; the run stopped there`, {
-            hint: `fix the cause, then run the same command again: run ${ctx.state.run} resumes at step ${step.id} (or abandon it with --abandon)`,
+            hint: `${resume.why === null ? 'fix the cause' : resume.why}, then run the same command again: run ${ctx.state.run} resumes at step ${to} (or abandon it with --abandon)`,
           });
         }
         await record(ctx, 'run exception', { index: i, step: step.id, reason, failure: printable(failure ?? '') });
