@@ -22,10 +22,26 @@ export interface Io {
   readonly prompter: Prompter | null;
 }
 
+/**
+ * A writer to a process stream that a reader may close early (`| head -1`):
+ * after EPIPE, writes are dropped quietly and the command ends with the exit
+ * code it would have had, instead of an unhandled 'error' stack trace.
+ */
+function closable(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return (t) => {
+    if (!closed) stream.write(t);
+  };
+}
+
 export function processIo(): Io {
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: closable(process.stdout),
+    stderr: closable(process.stderr),
     env: process.env,
     now: () => Date.now(),
     monotonic: () => performance.now(),
