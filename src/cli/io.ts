@@ -15,8 +15,10 @@ export interface Io {
   readonly now: () => number;
   /** A monotonic clock in ms, for how long work has taken (progress bars); default `performance.now`. */
   readonly monotonic?: () => number;
-  /** Whether stdout is a terminal (colour, progress bars). */
+  /** Whether stdout is a terminal (colour). */
   readonly isTTY: boolean;
+  /** Whether stderr is a terminal (progress bars; otherwise progress lines). Default: not. */
+  readonly stderrIsTTY?: boolean;
   readonly cwd: string;
   /** Asks the person at the terminal; null when there is no terminal. */
   readonly prompter: Prompter | null;
@@ -46,6 +48,7 @@ export function processIo(): Io {
     now: () => Date.now(),
     monotonic: () => performance.now(),
     isTTY: process.stdout.isTTY,
+    stderrIsTTY: process.stderr.isTTY,
     cwd: process.cwd(),
     prompter: process.stdin.isTTY ? terminalPrompter() : null,
   };

@@ -206,7 +206,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   targets
     .command('add')
     .description(
-      'hash files (SHA-256 and SHA-512, streamed; a progress bar on a terminal) and list them as targets; ' +
+      'hash files (SHA-256 and SHA-512, streamed; progress on stderr: a bar on a terminal, a line now and then otherwise) and list them as targets; ' +
         'a path already listed is updated (discards signatures collected so far)'
     )
     .argument('<FILE...>', 'the files')
