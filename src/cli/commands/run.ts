@@ -14,23 +14,23 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseEntries } from '../../audit/entry.js';
 import { appendAuditEntry, readAuditLog } from '../../audit/log.js';
 import { printable, readableHead } from '../../audit/render.js';
-import { parseAnswers, MAX_ANSWERS_BYTES, type Answers, type StepAnswers } from '../../ceremony/answers.js';
+import { parseAnswers, MAX_ANSWERS_BYTES, type Answers } from '../../ceremony/answers.js';
 import {
   parseRunState,
   runId,
   serializeRunState,
   RUN_FORMAT,
   type PartialSign,
-  type RunParticipants,
   type RunState,
   type StepResult,
 } from '../../ceremony/run-state.js';
+import { at, errorReason, oneLineText, parseJsonOutput, safe, str, thresholdsInStatus, thresholdText, type DraftThreshold } from '../../ceremony/run-output.js';
+import { Asker, checkSameParticipants, checkStepAnswers, parametersOf, participantsOf } from '../../ceremony/run-questions.js';
 import { resumePoint, type ResumePoint } from '../../ceremony/run-recovery.js';
 import { parseSignatureFile, MAX_SIGNATURE_FILE_BYTES } from '../../ceremony/signature-file.js';
 import { hasControl } from '../../ceremony/yaml.js';
 import { redact } from '../../crypto/pkcs11-uri.js';
 import {
-  checkValue,
   compareVersions,
   expandArgv,
   expandFile,
@@ -43,7 +43,6 @@ import {
   type ParsedTemplate,
   type Step,
   type Template,
-  type VariableType,
   type VariableValue,
   type Variables,
 } from '../../ceremony/template.js';
@@ -124,75 +123,12 @@ function listTemplates(global: GlobalOptions, io: Io): number {
   return 0;
 }
 
-// ## Answers: from the file, else asked
-
-/** Where answers come from: the answers file, then the person at the terminal. */
-class Asker {
-  private readonly answers: Answers | null;
-  private readonly answersDir: string;
-  private readonly prompter: Prompter | null;
-  private readonly cwd: string;
-  private readonly noInput: boolean;
-
-  constructor(answers: Answers | null, answersDir: string, prompter: Prompter | null, cwd: string, noInput: boolean) {
-    this.answers = answers;
-    this.answersDir = answersDir;
-    this.prompter = prompter;
-    this.cwd = cwd;
-    this.noInput = noInput;
-  }
-
-  /** The error for a bad answer in the answers file: `FILE: FIELD: PROBLEM`. */
-  error(field: string, problem: string): InputError {
-    const file = this.answers?.file;
-    return new InputError(`${file ?? 'answers'}: ${field}: ${problem}`, { ...(file === undefined ? {} : { file }), field });
-  }
-
-  /** The error for an answer nobody can give. */
-  missing(field: string): InputError {
-    const file = this.answers?.file ?? 'answers';
-    const why = this.noInput ? '--no-input forbids asking' : 'there is no terminal to ask at';
-    return new InputError(`${file}: ${field}: no answer${this.answers === null ? ' (no --answers file)' : ''}, and ${why}`, {
-      ...(this.answers === null ? {} : { file }),
-      field,
-      hint: `add ${field} to the answers file (docs/templates.md), then run the same command again: the run resumes at this step`,
-    });
-  }
-
-  step(id: string): StepAnswers {
-    return this.answers?.steps.get(id) ?? {};
-  }
-
-  get participants(): Answers['participants'] {
-    return this.answers?.participants ?? {};
-  }
-
-  parameter(id: string): JsonValue | undefined {
-    return this.answers?.parameters.get(id);
-  }
-
-  /** A path from the answers file (relative to it) or typed (relative to the current directory). */
-  pathFromFile(p: string): string {
-    return resolve(this.answersDir, p);
-  }
-
-  pathTyped(p: string): string {
-    return resolve(this.cwd, p);
-  }
-
-  canAsk(): boolean {
-    return this.prompter !== null;
-  }
-
-  /** Asks yes or no: the terminal shows (y/N), or (Y/n) when `defaultAnswer` is true. */
-  async confirm(field: string, message: string, defaultAnswer = false): Promise<boolean> {
-    if (this.prompter === null) throw this.missing(field);
-    return this.prompter.confirm(message, defaultAnswer);
-  }
-
-  async text(field: string, message: string, validate: (s: string) => true | string): Promise<string> {
-    if (this.prompter === null) throw this.missing(field);
-    return (await this.prompter.input(message, validate)).trim();
+/** What a path names, for the answers' file checks. */
+function pathKind(abs: string): 'file' | 'other' | 'missing' {
+  try {
+    return statSync(abs).isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
   }
 }
 
@@ -282,51 +218,6 @@ async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise
   return { code, stdout: out, stderr: err };
 }
 
-/** The message of the last `error[CODE]: …` line a command printed, one line, printable. */
-function errorReason(stderr: string, code: number): string {
-  const lines = [...stderr.matchAll(/^error\[[A-Z_]+\]: (.*)$/gm)];
-  const m = lines[lines.length - 1]?.[1];
-  return oneLineText(printable(m ?? `exit ${String(code)}`)).slice(0, 300);
-}
-
-function parseJsonOutput(text: string): JsonObject | null {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null;
-  } catch {
-    return null;
-  }
-}
-
-function at(o: JsonObject | null, path: string): JsonValue | undefined {
-  let v: JsonValue | undefined = o ?? undefined;
-  for (const k of path.split('.')) {
-    if (Array.isArray(v) && /^(0|[1-9][0-9]{0,5})$/.test(k)) v = (v as readonly JsonValue[])[Number(k)];
-    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, k)) v = (v as JsonObject)[k];
-    else return undefined;
-  }
-  return v;
-}
-
-/** A value from outside (a device, a command's output) made safe for an audit entry: printable, integers only. */
-function safe(v: JsonValue | undefined): JsonValue {
-  if (v === undefined) return null;
-  if (typeof v === 'string') return printable(v);
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : String(v);
-  if (Array.isArray(v)) return v.map(safe);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [printable(k), safe(x)]));
-  return v;
-}
-
-/** A value from a command's output as text. */
-function str(v: JsonValue | undefined): string {
-  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
-}
-
-function oneLineText(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
 // ### Step kinds
 
 async function checklist(ctx: Ctx, step: Extract<Step, { kind: 'checklist' }>): Promise<StepOutcome> {
@@ -372,17 +263,6 @@ function sigOut(ctx: Ctx, step: Step, name: string): string {
   }
 }
 
-/** One threshold of a draft as `status --json` reports it. */
-interface DraftThreshold {
-  readonly label: string;
-  readonly rootVersion: number;
-  readonly threshold: number;
-  readonly keys: number;
-  readonly signedBy: readonly string[];
-  readonly more: number;
-  readonly met: boolean;
-}
-
 /**
  * The thresholds the draft of `role` must meet (old AND new root for a root
  * draft), from `status --json`: the draft's verified signatures are the
@@ -390,30 +270,7 @@ interface DraftThreshold {
  */
 async function draftThresholds(ctx: Ctx, role: string): Promise<DraftThreshold[] | null> {
   const r = await sub(ctx, ['status'], true);
-  const drafts = at(parseJsonOutput(r.stdout), 'drafts');
-  if (r.code !== 0 || !Array.isArray(drafts)) return null;
-  const d = (drafts as readonly JsonValue[]).find((x) => at(x as JsonObject, 'role') === role) as JsonObject | undefined;
-  const list = at(d ?? null, 'thresholds');
-  if (!Array.isArray(list)) return null;
-  const int = (v: JsonValue | undefined): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0);
-  return (list as readonly JsonValue[]).map((x) => {
-    const t = x as JsonObject;
-    const by = at(t, 'signedBy');
-    return {
-      label: printable(str(at(t, 'label'))),
-      rootVersion: int(at(t, 'rootVersion')),
-      threshold: int(at(t, 'threshold')),
-      keys: int(at(t, 'keys')),
-      signedBy: Array.isArray(by) ? (by as readonly JsonValue[]).map((n) => printable(str(n))) : [],
-      more: int(at(t, 'more')),
-      met: at(t, 'met') === true,
-    };
-  });
-}
-
-function thresholdText(t: DraftThreshold): string {
-  const who = t.signedBy.length === 0 ? 'no signatures yet' : `signed by ${t.signedBy.join(', ')}`;
-  return `${t.label} (version ${String(t.rootVersion)}): ${String(t.threshold)} of ${String(t.keys)} needed, ${who} — ${t.met ? 'met' : `${String(t.more)} more needed`}`;
+  return r.code === 0 ? thresholdsInStatus(parseJsonOutput(r.stdout), role) : null;
 }
 
 /**
@@ -649,135 +506,6 @@ function execute(ctx: Ctx, step: Step): Promise<StepOutcome> {
   }
 }
 
-// ## Participants and parameters
-
-const splitNames = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x !== '');
-
-async function participantsOf(ask: Asker, t: Template): Promise<RunParticipants> {
-  const P = t.participants;
-  const a = ask.participants;
-  const field = (f: string): string => `participants.${f}`;
-  const names = async (f: 'witnesses' | 'keyholders', title: string, min: number, max: number): Promise<string[]> => {
-    const check = (v: JsonValue): string[] | string => {
-      const c = checkValue('names', v, { min, max });
-      return typeof c === 'string' ? c : [...(c.value as readonly string[])];
-    };
-    const given = a[f];
-    if (given !== undefined) {
-      const c = check(given);
-      if (typeof c === 'string') throw ask.error(field(f), c);
-      return c;
-    }
-    const plural = title.toLowerCase() + (title.endsWith('s') ? 'es' : 's');
-    const typed = await ask.text(field(f), `Names of the ${plural} (${String(min)} to ${String(max)}, separated by spaces)`, (s) => {
-      const c = check(splitNames(s));
-      return typeof c === 'string' ? c : true;
-    });
-    return check(splitNames(typed)) as string[];
-  };
-  const coordinator =
-    a.coordinator !== undefined
-      ? str(a.coordinator)
-      : await ask.text(field('coordinator'), `Name of the coordinator, ${P.coordinator.title} (a-z 0-9 . _ -)`, (s) => {
-          const c = checkValue('name', s);
-          return typeof c === 'string' ? c : true;
-        });
-  const witnesses = await names('witnesses', P.witnesses.title, P.witnesses.min, P.witnesses.max);
-  const keyholders = await names('keyholders', P.keyholders.title, P.keyholders.min, P.keyholders.max);
-  for (const w of witnesses) {
-    if (w === coordinator || keyholders.includes(w)) {
-      throw ask.error(field('witnesses'), `${w} cannot be a witness and also ${w === coordinator ? 'the coordinator' : 'a keyholder'}: a witness only observes`);
-    }
-  }
-  const tMin = P.keyholders.threshold_min;
-  const tMax = keyholders.length;
-  if (tMin > tMax) throw ask.error(field('keyholders'), `${String(tMax)} keyholders cannot meet the smallest threshold this template allows (${String(tMin)})`);
-  let threshold: number;
-  if (a.threshold !== undefined) {
-    const c = checkValue('integer', a.threshold, { min: tMin, max: tMax });
-    if (typeof c === 'string') throw ask.error(field('threshold'), `${c} (M of the ${String(tMax)} keyholders)`);
-    threshold = c.value as number;
-  } else {
-    const typed = await ask.text(field('threshold'), `Threshold M: how many of the ${String(tMax)} keyholders must sign (${String(tMin)} to ${String(tMax)})`, (s) => {
-      const n = /^[0-9]{1,3}$/.test(s) ? Number(s) : NaN;
-      return n >= tMin && n <= tMax ? true : `a whole number from ${String(tMin)} to ${String(tMax)}`;
-    });
-    threshold = Number(typed);
-  }
-  return { coordinator, witnesses, keyholders, threshold };
-}
-
-/** Checks that a file named in an answer is there (paths are resolved already). */
-function checkFile(ask: Asker, abs: string, field: string): string {
-  let file = false;
-  try {
-    file = statSync(abs).isFile();
-  } catch {
-    throw ask.error(field, `${abs}: no such file`);
-  }
-  if (!file) throw ask.error(field, `${abs}: not a regular file`);
-  return abs;
-}
-
-/** A typed answer as the JSON value its type reads. */
-function typedValue(type: VariableType, s: string): JsonValue {
-  switch (type) {
-    case 'integer':
-      return /^-?[0-9]{1,15}$/.test(s) ? Number(s) : s;
-    case 'boolean':
-      return s === 'yes' || s === 'true' ? true : s === 'no' || s === 'false' ? false : s;
-    case 'names':
-    case 'paths':
-      return splitNames(s);
-    case 'text':
-    case 'name':
-    case 'path':
-    case 'when':
-      return s;
-  }
-}
-
-async function parametersOf(ask: Asker, t: Template): Promise<Map<string, VariableValue>> {
-  const out = new Map<string, VariableValue>();
-  for (const p of t.parameters) {
-    const field = `parameters.${p.id}`;
-    // Asked only under its condition (an earlier boolean parameter).
-    if (p.when !== null && (out.get(p.when.parameter)?.value === true) === p.when.negate) {
-      if (ask.parameter(p.id) !== undefined) throw ask.error(field, `not asked in this run: it is only for ${p.when.negate ? 'not ' : ''}${p.when.parameter}`);
-      continue;
-    }
-    const given = ask.parameter(p.id);
-    let value: VariableValue;
-    let base: (x: string) => string;
-    if (given !== undefined) {
-      const c = checkValue(p.type, given, p);
-      if (typeof c === 'string') throw ask.error(field, c);
-      value = c;
-      base = (x) => ask.pathFromFile(x);
-    } else if (p.default !== null && !ask.canAsk()) {
-      value = p.default;
-      base = (x) => ask.pathTyped(x);
-    } else if (p.type === 'boolean') {
-      // A yes/no question shows (y/N) or (Y/n), never the default as a word.
-      value = { type: 'boolean', value: await ask.confirm(field, p.prompt, p.default?.value === true) };
-      base = (x) => ask.pathTyped(x);
-    } else {
-      const shown = p.default === null ? '' : ` [${Array.isArray(p.default.value) ? p.default.value.join(' ') : String(p.default.value)}]`;
-      const read = (s: string): VariableValue | string => (s === '' && p.default !== null ? p.default : checkValue(p.type, typedValue(p.type, s), p));
-      const typed = await ask.text(field, `${p.prompt}${shown}`, (s) => {
-        const c = read(s);
-        return typeof c === 'string' ? c : true;
-      });
-      value = read(typed) as VariableValue;
-      base = (x) => ask.pathTyped(x);
-    }
-    if (value.type === 'path') value = { type: 'path', value: checkFile(ask, base(value.value), field) };
-    if (value.type === 'paths') value = { type: 'paths', value: value.value.map((x) => checkFile(ask, base(x), field)) };
-    out.set(p.id, value);
-  }
-  return out;
-}
-
 function variablesOf(state: RunState, t: Template, ws: Workspace): Variables {
   const vars = new Map<string, VariableValue>([
     ['coordinator', { type: 'name', value: state.participants.coordinator }],
@@ -804,34 +532,6 @@ function recordedParameters(ws: Workspace, params: ReadonlyMap<string, VariableV
   return out;
 }
 
-/** Checks the step answers that depend on who takes part, before anything runs or is written. */
-function checkStepAnswers(ask: Asker, t: Template, vars: Variables, participants: RunParticipants): void {
-  for (const s of t.steps) {
-    const a = ask.step(s.id);
-    if (s.kind === 'sign') {
-      const signers = namesOf(vars, s.signers);
-      for (const [what, names] of [['keys', [...(a.keys?.keys() ?? [])]], ['pubs', [...(a.pubs?.keys() ?? [])]]] as const) {
-        for (const name of names) {
-          if (!signers.includes(name)) throw ask.error(`steps.${s.id}.${what}.${name}`, `${name} is not a signer of this step (${signers.join(', ')})`);
-        }
-      }
-      for (const [name, k] of a.keys ?? []) if (k !== null && !k.startsWith('pkcs11:')) checkFile(ask, ask.pathFromFile(k), `steps.${s.id}.keys.${name}`);
-      for (const [name, k] of a.pubs ?? []) checkFile(ask, ask.pathFromFile(k), `steps.${s.id}.pubs.${name}`);
-    }
-    if (s.kind === 'attest' && a.witness !== undefined && !participants.witnesses.includes(a.witness)) {
-      throw ask.error(`steps.${s.id}.witness`, `${a.witness} is not a witness of this run (${participants.witnesses.join(', ') || 'none'})`);
-    }
-  }
-}
-
-/** On a resume, participants in the answers file must be the run's own. */
-function checkSameParticipants(ask: Asker, p: RunParticipants): void {
-  const a = ask.participants;
-  const same = (x: JsonValue | undefined, y: unknown): boolean => x === undefined || JSON.stringify(x) === JSON.stringify(y);
-  for (const [f, v] of [['coordinator', p.coordinator], ['witnesses', p.witnesses], ['keyholders', p.keyholders], ['threshold', p.threshold]] as const) {
-    if (!same(a[f], v)) throw ask.error(`participants.${f}`, `differs from the run's (${JSON.stringify(v)}): the participants of a run are fixed when it starts`);
-  }
-}
 
 // ## Runs on disk
 
@@ -1040,7 +740,7 @@ export async function runRun(templateArg: string | undefined, opts: RunOptions, 
     });
   }
   const ws = openWorkspace(workspaceDir(global, io));
-  const ask = new Asker(answers, answersDir, prompter, io.cwd, !global.input);
+  const ask = new Asker(answers, answersDir, prompter, io.cwd, !global.input, pathKind);
   const say = (text: string): void => (global.json ? io.stderr(text) : io.stdout(text));
   const open = openRuns(ws, t.id);
   const current = open[open.length - 1];
