@@ -145,7 +145,7 @@ function thirdPartyNotices(dirs: readonly string[]): string {
 /**
  * The npm package: `npm pack` of the repository, then of that package again
  * with `scripts` and `devDependencies` taken out of its package.json (they
- * point at files the package does not ship, and npm warns about `prepare`).
+ * point at files the package does not ship).
  * @returns the tarball's name and the package directory it was packed from
  */
 function buildTarball(out: string, work: string): { tarball: string; packageDir: string } {

@@ -129,3 +129,13 @@ export function fieldError(
   const where = field === '' ? file : `${file}: ${field}`;
   return new InputError(`${where}: ${problem}`, { file, field });
 }
+
+/**
+ * A file that is well formed but altered: its parts contradict each other or
+ * what the reader already trusts (a hash that does not match, a forged list
+ * of keys, a signature that does not verify). A check said no: exit 1.
+ */
+export function tamperError(file: string, field: string, problem: string): VerificationError {
+  const where = field === '' ? file : `${file}: ${field}`;
+  return new VerificationError(`${where}: ${problem}`, { file, field });
+}

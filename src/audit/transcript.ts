@@ -44,16 +44,30 @@ export interface Transcript {
   } | null;
   /** Role (coordinator, witness, keyholder) and name, in that order. */
   readonly participants: readonly { readonly role: string; readonly name: string }[];
-  /** "2 of 3" for the keyholders, when known. */
+  /** The threshold M chosen for the run ("2 of 3 keyholders"), when known; what each root required is in `published`. */
   readonly threshold: string;
   /** Each registered keyholder's key and whether it is hardware-attested, as `keyholder add` recorded it. */
   readonly keyHardware: readonly { readonly name: string; readonly keyid: string; readonly hardware: string }[];
+  /**
+   * What each publish in the covered entries wrote, from its audit entry:
+   * the thresholds as the old and the new root stated them, and who has a
+   * verified signature in the published file.
+   */
+  readonly published: readonly {
+    readonly seq: number;
+    readonly time: string;
+    readonly role: string;
+    readonly version: string;
+    readonly files: readonly string[];
+    readonly thresholds: readonly { readonly label: string; readonly rootVersion: string; readonly needed: string; readonly signers: readonly { readonly keyid: string; readonly keyholder: string }[] }[];
+  }[];
   readonly steps: readonly TranscriptStep[];
   readonly exceptions: readonly { readonly seq: number; readonly step: string; readonly time: string; readonly failure: string; readonly reason: string }[];
   readonly attestations: readonly { readonly seq: number; readonly witness: string; readonly step: string; readonly time: string; readonly statement: string; readonly confirmed: boolean }[];
   /** The run stopping (a failure, a missing answer, Ctrl-C), resuming, or being abandoned. */
   readonly interruptions: readonly { readonly seq: number; readonly time: string; readonly event: string; readonly step: string; readonly reason: string }[];
-  readonly signatures: readonly { readonly seq: number; readonly keyholder: string; readonly step: string; readonly time: string; readonly result: string; readonly keyid: string }[];
+  /** Each signing attempt in the run (failed ones too); who ended up signing is in `published`. */
+  readonly signatures: readonly { readonly seq: number; readonly keyholder: string; readonly step: string; readonly time: string; readonly result: string; readonly reason: string; readonly keyid: string }[];
   /** Every entry covered; `note` names its step, or the role and version it worked on. */
   readonly entries: readonly { readonly seq: number; readonly time: string; readonly actor: string; readonly command: string; readonly note: string }[];
   readonly artifacts: readonly { readonly seq: number; readonly command: string; readonly direction: 'read' | 'written'; readonly path: string; readonly sha256: string }[];
@@ -124,7 +138,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
       ...list(p['witnesses']).map((name) => ({ role: 'witness', name })),
       ...keyholders.map((name) => ({ role: 'keyholder', name })),
     ];
-    threshold = `${text(p['threshold'])} of ${String(keyholders.length)}`;
+    threshold = `${text(p['threshold'])} of ${String(keyholders.length)} keyholders`;
   } else {
     const actors = [...new Set(all.map((x) => x.entry.actor))];
     participants = actors.map((name) => ({ role: name === 'coordinator' ? 'coordinator' : 'keyholder', name: printable(name) }));
@@ -158,7 +172,8 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     interruptions: entries
       .filter((e) => e.command === 'run stop' || e.command === 'run resume' || e.command === 'run abandon')
       .map((e) => ({ ...when(e), event: e.command === 'run stop' ? 'stopped' : e.command === 'run resume' ? 'resumed' : 'abandoned', reason: text(e.details['reason']) })),
-    signatures: of('run sign').map((e) => ({ ...when(e), keyholder: printable(e.actor), result: text(e.details['result']), keyid: text(e.details['keyid']) })),
+    published: publications(entries),
+    signatures: of('run sign').map((e) => ({ ...when(e), keyholder: printable(e.actor), result: text(e.details['result']), reason: text(e.details['reason']), keyid: text(e.details['keyid']) })),
     entries: entries.map((e) => ({ seq: e.seq, time: e.time, actor: printable(e.actor), command: printable(e.command), note: noteOf(e) })),
     artifacts: entries.flatMap((e) => [
       ...e.artifacts.read.map((a) => ({ seq: e.seq, command: printable(e.command), direction: 'read' as const, path: printable(a.path), sha256: a.sha256 })),
@@ -169,6 +184,42 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     firstSeq: first?.seq ?? 0,
     lastSeq: lastCovered?.entry.seq ?? 0,
   };
+}
+
+/**
+ * The `publish` entries: role, version, files written, and per threshold
+ * what the root required and whose signatures verified. Names come from the
+ * entry (older logs: from the run's signature entries, else the key ID).
+ */
+function publications(entries: readonly AuditEntry[]): Transcript['published'] {
+  const byKeyid = new Map<string, string>();
+  for (const e of entries) {
+    if (e.command === 'run sign' && e.details['result'] === 'signed' && typeof e.details['keyid'] === 'string') byKeyid.set(e.details['keyid'], printable(e.actor));
+  }
+  return entries
+    .filter((e) => e.command === 'publish')
+    .map((e) => {
+      const d = e.details;
+      const thresholds = Array.isArray(d['thresholds']) ? (d['thresholds'] as readonly JsonValue[]).map(obj) : [];
+      return {
+        seq: e.seq,
+        time: e.time,
+        role: text(d['role']),
+        version: text(d['version']),
+        files: e.artifacts.written.map((a) => printable(a.path)),
+        thresholds: thresholds.map((t) => {
+          const ids = list(t['valid_keyids']);
+          const names = list(t['signed_by']);
+          const keys = typeof t['keys'] === 'number' ? ` of ${String(t['keys'])}` : '';
+          return {
+            label: text(t['label']),
+            rootVersion: text(t['root_version']),
+            needed: `${text(t['threshold'])}${keys}`,
+            signers: ids.map((keyid, i) => ({ keyid, keyholder: names.length === ids.length ? (names[i] as string) : (byKeyid.get(keyid) ?? keyid.slice(0, 16)) })),
+          };
+        }),
+      };
+    });
 }
 
 /** Where and when a run entry happened: its seq, step and time. */
@@ -254,7 +305,7 @@ function tables(t: Transcript): Table[] {
       cls: 'participants',
       head: ['Role', 'Name', 'Initials'],
       rows: t.participants.map((p) => [p.role, p.name, '']),
-      ...(t.threshold === '' ? {} : { note: `Keyholders: ${t.threshold} must sign.` }),
+      ...(t.threshold === '' ? {} : { note: `Threshold chosen for this run: ${t.threshold}. What each root required is under "Published".` }),
     },
     {
       title: 'Keys and hardware',
@@ -290,13 +341,27 @@ function tables(t: Transcript): Table[] {
         rows: t.attestations.map((a) => [a.witness, a.step, a.time, a.statement, a.confirmed ? 'yes' : 'no']),
       },
       {
-        title: 'Signatures',
+        title: 'Signing attempts',
         cls: 'signatures',
         head: ['Keyholder', 'Step', 'Time (UTC)', 'Result', 'Key ID'],
-        rows: t.signatures.map((s) => [s.keyholder, s.step, s.time, s.result, s.keyid === '' ? '' : hash(s.keyid)]),
+        rows: t.signatures.map((s) => [s.keyholder, s.step, s.time, s.reason === '' ? s.result : [{ text: s.result }, { style: 'break' }, { text: s.reason }], s.keyid === '' ? '' : hash(s.keyid)]),
       }
     );
   }
+  out.push({
+    title: 'Published',
+    cls: 'published',
+    head: ['Seq', 'Role', 'Threshold', 'Needed', 'Verified signatures in the published file'],
+    rows: t.published.flatMap((p) =>
+      p.thresholds.map((x): Cell[] => [
+        String(p.seq),
+        `${p.role} version ${p.version}`,
+        `${x.label}${x.rootVersion === '' ? '' : ` (version ${x.rootVersion})`}`,
+        x.needed,
+        x.signers.length === 0 ? 'none' : x.signers.flatMap((g, i): Run[] => [...(i > 0 ? [{ style: 'break' } as const] : []), { text: `${g.keyholder} ` }, { text: g.keyid, style: 'hash' }]),
+      ])
+    ),
+  });
   out.push(
     { title: 'Audit log entries', cls: 'entries', head: ['Seq', 'Time (UTC)', 'Actor', 'Command', 'On'], rows: t.entries.map((e) => [String(e.seq), e.time, e.actor, e.command, e.note]) },
     { title: 'Artifacts', cls: 'artifacts', head: ['Seq', 'Command', '', 'Path', 'SHA-256'], rows: t.artifacts.map((a) => [String(a.seq), a.command, a.direction, a.path, hash(a.sha256)]) }

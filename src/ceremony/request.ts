@@ -13,7 +13,7 @@
  *
  * Pure: bytes in, checked objects out; times are passed in.
  */
-import { fieldError, InputError } from '../errors.js';
+import { fieldError, InputError, tamperError } from '../errors.js';
 import { canonicalBytes } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires } from '../metadata/expires.js';
 import { formatPath, parseJson, type JsonObject } from '../metadata/json.js';
@@ -292,17 +292,24 @@ function checkDraft(g: Guard, signed: Signed): void {
   }
 }
 
+/** The request was altered (or forged): exit 1, naming the file and the field. */
+function tampered(g: Guard, path: readonly (string | number)[], problem: string): never {
+  throw tamperError(g.file, formatPath(path), problem);
+}
+
 /**
  * Reads a signing request strictly and checks everything the signer relies on.
  * @param bytes the file's exact bytes
  * @param file the name used in error messages
  * @param expectations what the signer already knows (role, version, hash, trusted root)
  * @throws InputError (exit 2) naming the file and the field: malformed JSON,
- *   unknown or missing fields, an invalid draft, an altered draft (hash), a
- *   version that does not match, a trusted root that is not self-signed, a
- *   root draft that is not the trusted root's next version, key IDs listed as
- *   eligible that the rules do not allow (or allowed keys left out), a file
- *   over 8 MiB.
+ *   unknown or missing fields, an invalid draft, a root draft that is not the
+ *   trusted root's next version, a file over 8 MiB.
+ * @throws VerificationError (exit 1) naming the file and the field when the
+ *   request was altered: a hash that does not match the draft (or the one you
+ *   were given), a version or role other than stated or expected, a trusted
+ *   root that is not self-signed or not the root you trust, key IDs listed
+ *   as eligible that the rules do not allow (or allowed keys left out).
  */
 export function parseRequest(bytes: Uint8Array, file: string, expectations: RequestExpectations = {}): CheckedRequest {
   const g: Guard = new Guard(file);
@@ -316,7 +323,7 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   }
   const role = roleName as TopLevelRole;
   if (expectations.role !== undefined && role !== expectations.role) {
-    g.fail(['role'], `is "${role}" where a "${expectations.role}" request is expected`);
+    tampered(g, ['role'], `is "${role}" where a "${expectations.role}" request is expected`);
   }
   const version = g.integer(o['version'], ['version'], 1);
 
@@ -325,10 +332,10 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   const draft = parseEmbedded(g, { signed: signedObj, signatures: [] }, [], role);
   const signed = draft.signed;
   if (version !== signed.version) {
-    g.fail(['version'], `is ${String(version)} but signed.version is ${String(signed.version)}`);
+    tampered(g, ['version'], `is ${String(version)} but signed.version is ${String(signed.version)}`);
   }
   if (expectations.version !== undefined && version !== expectations.version) {
-    g.fail(['version'], `is ${String(version)} where version ${String(expectations.version)} is expected`);
+    tampered(g, ['version'], `is ${String(version)} where version ${String(expectations.version)} is expected`);
   }
 
   // The hash of the canonical bytes: the request's identity.
@@ -336,13 +343,14 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   if (!SHA256_HEX.test(claimed)) g.fail(['signed_sha256'], 'must be 64 lowercase hex characters');
   const signedSha256 = sha256Hex(draft.signedBytes);
   if (claimed !== signedSha256) {
-    g.fail(
+    tampered(
+      g,
       ['signed_sha256'],
       `is ${claimed} but the canonical bytes of "signed" hash to ${signedSha256}: the request was altered after it was made; do not sign it`
     );
   }
   if (expectations.signedSha256 !== undefined && signedSha256 !== expectations.signedSha256.toLowerCase()) {
-    g.fail(['signed_sha256'], `is ${signedSha256}, not the ${expectations.signedSha256} you were given: do not sign this request`);
+    tampered(g, ['signed_sha256'], `is ${signedSha256}, not the ${expectations.signedSha256} you were given: do not sign this request`);
   }
 
   checkDraft(g, signed);
@@ -355,7 +363,8 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
     trustedRoot = parseEmbedded(g, g.object(tr, ['trusted_root']), ['trusted_root'], 'root');
     const self = verifyThreshold('root', own(trustedRoot.signed.roles, 'root') ?? { keyids: [], threshold: 1 }, trustedRoot.signed.keys, trustedRoot);
     if (!self.met) {
-      g.fail(
+      tampered(
+        g,
         ['trusted_root', 'signatures'],
         `the trusted root (version ${String(trustedRoot.signed.version)}) is signed by ${String(self.counted)} of its own root keys where ${String(self.threshold)} are needed: it is not a root anyone can trust`
       );
@@ -378,7 +387,8 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   if (expectations.trustedRoot !== undefined) {
     const want = sha256Hex(canonicalBytes(expectations.trustedRoot.signed));
     if (trustedRootSha256 !== want) {
-      g.fail(
+      tampered(
+        g,
         ['trusted_root'],
         trustedRoot === null
           ? `is null, but you trust root version ${String(expectations.trustedRoot.signed.version)}`
@@ -392,7 +402,8 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   const listed = g.stringSet(o['eligible_keyids'], ['eligible_keyids'], 'key ID');
   listed.forEach((keyid, i) => {
     if (!eligible.has(keyid)) {
-      g.fail(
+      tampered(
+        g,
         ['eligible_keyids', i],
         `lists key ${keyid}, which may not sign ${role} version ${String(signed.version)} by the rules (${role === 'root' ? "the trusted root's and the draft's root keys" : `the trusted root's ${role} keys`}): the request is forged or altered; do not sign it`
       );
@@ -401,7 +412,7 @@ export function parseRequest(bytes: Uint8Array, file: string, expectations: Requ
   const listedSet = new Set(listed);
   for (const keyid of eligible.keys()) {
     if (!listedSet.has(keyid)) {
-      g.fail(['eligible_keyids'], `does not list key ${keyid}, which may sign by the rules: the request was altered or made by another tool`);
+      tampered(g, ['eligible_keyids'], `does not list key ${keyid}, which may sign by the rules: the request was altered or made by another tool`);
     }
   }
 

@@ -13,7 +13,7 @@
  * Pure: objects in, lines out; the reference time is passed in.
  */
 import { canonicalBytes, canonicalize, compareCodePoints } from '../metadata/canonical.js';
-import { parseExpires } from '../metadata/expires.js';
+import { parseExpires, roundDays } from '../metadata/expires.js';
 import type { TufKey } from '../metadata/keys.js';
 import {
   own,
@@ -70,7 +70,7 @@ export function expiresIn(expiresAtMs: number, nowMs: number): string {
     return n === 0 ? 'EXPIRED less than a day ago' : `EXPIRED ${plural(n, 'day')} ago`;
   }
   if (diff < DAY_MS) return 'in less than a day';
-  return `in ${plural(Math.floor(diff / DAY_MS), 'day')}`;
+  return `in ${plural(roundDays(nowMs, expiresAtMs), 'day')}`;
 }
 
 type Names = { readonly [keyid: string]: string };

@@ -15,21 +15,40 @@ export interface Io {
   readonly now: () => number;
   /** A monotonic clock in ms, for how long work has taken (progress bars); default `performance.now`. */
   readonly monotonic?: () => number;
-  /** Whether stdout is a terminal (colour, progress bars). */
+  /** Whether stdout is a terminal (colour). */
   readonly isTTY: boolean;
+  /** Whether stderr is a terminal (progress bars; otherwise progress lines). Default: not. */
+  readonly stderrIsTTY?: boolean;
   readonly cwd: string;
   /** Asks the person at the terminal; null when there is no terminal. */
   readonly prompter: Prompter | null;
 }
 
+/**
+ * A writer to a process stream that a reader may close early (`| head -1`):
+ * after EPIPE, writes are dropped quietly and the command ends with the exit
+ * code it would have had, instead of an unhandled 'error' stack trace.
+ */
+function closable(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return (t) => {
+    if (!closed) stream.write(t);
+  };
+}
+
 export function processIo(): Io {
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: closable(process.stdout),
+    stderr: closable(process.stderr),
     env: process.env,
     now: () => Date.now(),
     monotonic: () => performance.now(),
     isTTY: process.stdout.isTTY,
+    stderrIsTTY: process.stderr.isTTY,
     cwd: process.cwd(),
     prompter: process.stdin.isTTY ? terminalPrompter() : null,
   };

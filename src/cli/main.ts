@@ -211,7 +211,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   targets
     .command('add')
     .description(
-      'hash files (SHA-256 and SHA-512, streamed; a progress bar on a terminal) and list them as targets; ' +
+      'hash files (SHA-256 and SHA-512, streamed; progress on stderr: a bar on a terminal, a line now and then otherwise) and list them as targets; ' +
         'a path already listed is updated (discards signatures collected so far)'
     )
     .argument('<FILE...>', 'the files')
@@ -327,11 +327,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   program
     .command('status')
     .description('every draft: who signed, the thresholds of the old and the new root, who can still sign; published metadata and expiry')
+    .argument('[ROLE]', 'root or targets: also a check, exit 1 while that draft is not yet publishable')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async () => {
+    .action(async (role: string | undefined) => {
       const { runStatus } = await import('./commands/ceremony.js');
-      setResult(await runStatus(globals(program, io), io));
+      setResult(await runStatus(globals(program, io), io, role));
     });
   program
     .command('publish')

@@ -55,6 +55,15 @@ export function formatExpires(ms: number): string {
   return new Date(seconds).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * The days from `fromMs` to `toMs`, rounded to the nearest whole day: an
+ * expiry written `+365d` a few minutes ago (and truncated to whole seconds)
+ * is "365 days" away, not 364. Pure.
+ */
+export function roundDays(fromMs: number, toMs: number): number {
+  return Math.round((toMs - fromMs) / 86_400_000);
+}
+
 /** True when `text` is already in the strict form this tool writes. */
 export function isStrictExpires(text: string): boolean {
   return STRICT.test(text) && parseExpires(text) !== undefined;

@@ -28,7 +28,7 @@ import { stringifySorted } from '../../src/metadata/serialize.js';
 import { verifyRootRotation } from '../../src/metadata/verify.js';
 import { signBytes, signMetadata, testKey, type TestKey } from '../support/keys.js';
 import { buildRepository } from '../support/repo.js';
-import { assertInputError, clone, jsonBytes, keyPath, type Tree } from '../metadata/helpers.js';
+import { assertInputError, assertTampered, clone, jsonBytes, keyPath, type Tree } from '../metadata/helpers.js';
 
 const EXPIRES = '2030-01-01T00:00:00Z';
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -135,7 +135,7 @@ describe('signing request: valid requests', () => {
     // A forged request naming a root key as a targets signer.
     const t = tree(req);
     (t['eligible_keyids'] as string[]).push(alice.keyid);
-    assertInputError(() => parseRequest(jsonBytes(t), 't.json'), {
+    assertTampered(() => parseRequest(jsonBytes(t), 't.json'), {
       file: 't.json',
       field: 'eligible_keyids[1]',
       message: /may not sign targets version 2.*forged/,
@@ -154,15 +154,15 @@ describe('signing request: valid requests', () => {
       trustedRoot: trusted,
     });
     assert.equal(checked.role, 'root');
-    assertInputError(() => parseRequest(bytes, FILE, { role: 'targets' }), { file: FILE, field: 'role' });
-    assertInputError(() => parseRequest(bytes, FILE, { version: 4 }), { file: FILE, field: 'version' });
-    assertInputError(() => parseRequest(bytes, FILE, { signedSha256: '00'.repeat(32) }), {
+    assertTampered(() => parseRequest(bytes, FILE, { role: 'targets' }), { file: FILE, field: 'role' });
+    assertTampered(() => parseRequest(bytes, FILE, { version: 4 }), { file: FILE, field: 'version' });
+    assertTampered(() => parseRequest(bytes, FILE, { signedSha256: '00'.repeat(32) }), {
       file: FILE,
       field: 'signed_sha256',
       message: /not the 0000.* you were given/,
     });
     // The request's trusted root (v2) is not the root this signer trusts (v1).
-    assertInputError(() => parseRequest(bytes, FILE, { trustedRoot: repo.roots[0] as { signed: Root } }), {
+    assertTampered(() => parseRequest(bytes, FILE, { trustedRoot: repo.roots[0] as { signed: Root } }), {
       file: FILE,
       field: 'trusted_root',
       message: /not the root you trust/,
@@ -170,13 +170,13 @@ describe('signing request: valid requests', () => {
   });
 });
 
-describe('signing request: hostile requests are refused, naming file and field', () => {
+describe('signing request: hostile requests are refused, naming file and field (altered: exit 1; malformed: exit 2)', () => {
   const bad = (t: unknown): Buffer => jsonBytes(t);
 
   test('altered signed (hash mismatch)', () => {
     const t = tree();
     (t['signed'] as Tree)['expires'] = '2099-01-01T00:00:00Z';
-    assertInputError(() => parseRequest(bad(t), FILE), {
+    assertTampered(() => parseRequest(bad(t), FILE), {
       file: FILE,
       field: 'signed_sha256',
       message: /request was altered after it was made; do not sign it/,
@@ -188,13 +188,13 @@ describe('signing request: hostile requests are refused, naming file and field',
     const roles = (t['signed'] as Tree)['roles'] as Record<string, { keyids: string[] }>;
     roles['root']?.keyids.push(mallory.keyid);
     ((t['signed'] as Tree)['keys'] as Tree)[mallory.keyid] = mallory.tuf;
-    assertInputError(() => parseRequest(bad(t), FILE), { file: FILE, field: 'signed_sha256' });
+    assertTampered(() => parseRequest(bad(t), FILE), { file: FILE, field: 'signed_sha256' });
   });
 
   test('version does not match signed.version', () => {
     const t = tree();
     t['version'] = 4;
-    assertInputError(() => parseRequest(bad(t), FILE), { file: FILE, field: 'version', message: /signed\.version is 3/ });
+    assertTampered(() => parseRequest(bad(t), FILE), { file: FILE, field: 'version', message: /signed\.version is 3/ });
   });
 
   test('root version is not trusted + 1', () => {
@@ -219,7 +219,7 @@ describe('signing request: hostile requests are refused, naming file and field',
     const tr = t['trusted_root'] as { signatures: Signature[] };
     tr.signatures = tr.signatures.filter((x) => x.keyid === alice.keyid);
     assert.equal(tr.signatures.length, 1);
-    assertInputError(() => parseRequest(bad(t), FILE), {
+    assertTampered(() => parseRequest(bad(t), FILE), {
       file: FILE,
       field: 'trusted_root.signatures',
       message: /signed by 1 of its own root keys where 2 are needed/,
@@ -228,7 +228,7 @@ describe('signing request: hostile requests are refused, naming file and field',
     const t2 = tree();
     const tr2 = t2['trusted_root'] as { signed: Tree; signatures: Signature[] };
     tr2.signed['expires'] = '2099-01-01T00:00:00Z';
-    assertInputError(() => parseRequest(bad(t2), FILE), { file: FILE, field: 'trusted_root.signatures' });
+    assertTampered(() => parseRequest(bad(t2), FILE), { file: FILE, field: 'trusted_root.signatures' });
   });
 
   test('a malformed trusted root is named under trusted_root', () => {
@@ -245,7 +245,7 @@ describe('signing request: hostile requests are refused, naming file and field',
   test('eligible_keyids lists an extra key (forged)', () => {
     const t = tree();
     (t['eligible_keyids'] as string[]).push(mallory.keyid);
-    assertInputError(() => parseRequest(bad(t), FILE), {
+    assertTampered(() => parseRequest(bad(t), FILE), {
       file: FILE,
       field: 'eligible_keyids[4]',
       message: new RegExp(`lists key ${mallory.keyid}, which may not sign root version 3.*forged`),
@@ -255,7 +255,7 @@ describe('signing request: hostile requests are refused, naming file and field',
   test('eligible_keyids leaves out a key the rules allow, or repeats one', () => {
     const t = tree();
     (t['eligible_keyids'] as string[]).splice(2, 1);
-    assertInputError(() => parseRequest(bad(t), FILE), { file: FILE, field: 'eligible_keyids', message: /does not list key/ });
+    assertTampered(() => parseRequest(bad(t), FILE), { file: FILE, field: 'eligible_keyids', message: /does not list key/ });
     const t2 = tree();
     (t2['eligible_keyids'] as string[]).push(alice.keyid);
     assertInputError(() => parseRequest(bad(t2), FILE), { file: FILE, field: 'eligible_keyids[4]', message: /duplicate key ID/ });

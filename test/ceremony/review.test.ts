@@ -64,6 +64,8 @@ describe('groupedHash', () => {
 
   test('expiresIn counts whole days', () => {
     assert.equal(expiresIn(NOW + 365 * DAY, NOW), 'in 365 days');
+    // +365d cut to whole seconds and reviewed minutes later is still 365 days away.
+    assert.equal(expiresIn(NOW + 365 * DAY - 5 * 60_000, NOW), 'in 365 days');
     assert.equal(expiresIn(NOW + DAY + 5, NOW), 'in 1 day');
     assert.equal(expiresIn(NOW + 5, NOW), 'in less than a day');
     assert.equal(expiresIn(NOW, NOW), 'EXPIRED less than a day ago');

@@ -104,6 +104,19 @@ describe('root draft and edits', () => {
     assert.deepEqual(d.signatures, []);
   });
 
+  it('+365d reads "in 365 days" in the review a few minutes later, though the expiry was cut to whole seconds', async () => {
+    const ws = await workspace();
+    await okAt(ws, ['root', 'draft']);
+    const set = CEREMONY_NOW + 777;
+    assert.equal((await at(ws, ['root', 'expires', '+365d'], set)).code, 0);
+    const d = JSON.parse(await readFile(join(ws, 'drafts', 'root.json'), 'utf8')) as Metadata<Root>;
+    assert.equal(d.signed.expires, '2031-01-01T12:00:00Z');
+    const review = await at(ws, ['diff'], set + 3 * 60_000);
+    assert.equal(review.code, 0, review.stderr);
+    assert.match(review.stdout, /in 365 days/);
+    assert.doesNotMatch(review.stdout, /in 364 days/);
+  });
+
   it('refuses edits that would make the draft unpublishable, and bad values, writing nothing (exit 2, naming the field)', async () => {
     const ws = await workspace();
     await okAt(ws, ['root', 'draft']);
@@ -241,7 +254,7 @@ describe('request and sign', () => {
     await okAt(ws, ['collect', join(fx.home('alice'), 'confirm.sig.json')]);
   });
 
-  it('an altered request, or one that does not carry the root the signer trusts, is refused before anything is asked (exit 2)', async () => {
+  it('an altered request, or one that does not carry the root the signer trusts, is refused before anything is asked (exit 1; malformed: exit 2)', async () => {
     const ws = await workspace();
     const req = await v2(ws);
     const text = await readFile(req, 'utf8');
@@ -249,14 +262,15 @@ describe('request and sign', () => {
     assert.notEqual(altered, text);
     await writeFile(join(fx.home('bob'), 'altered.json'), altered);
     const r = await fx.run(fx.home('bob'), ['sign', 'altered.json', '--key', 'bob.key', '--yes']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1, 'tampering is exit 1 (docs/exit-codes.md)');
+    assert.match(r.stderr, /^error\[VERIFICATION_FAILED\]: altered\.json: signed_sha256: /m);
     assert.match(r.stderr, /altered\.json: signed_sha256: .* the request was altered after it was made; do not sign it/);
     // --trusted-root: a root other than the one the request carries.
     await copyFile(req, join(fx.home('bob'), 'good.json'));
     const other = JSON.parse(await readFile(join(ws, 'metadata', '1.root.json'), 'utf8')) as Metadata<Root>;
     await writeFile(join(fx.home('bob'), 'other-root.json'), stringifySorted({ ...other, signed: { ...other.signed, version: 7 } }));
     const mismatch = await fx.run(fx.home('bob'), ['sign', 'good.json', '--key', 'bob.key', '--yes', '--trusted-root', 'other-root.json']);
-    assert.equal(mismatch.code, 2);
+    assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /trusted_root: is root version 1 .* not the root you trust \(version 7/);
     for (const [name, content, msg] of [
       ['trunc.json', text.slice(0, 200), /trunc\.json/],

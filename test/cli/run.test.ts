@@ -83,7 +83,7 @@ describe('run bootstrap-root from an answers file', () => {
     const d = start.details as { template: { id: string; revision: number; sha256: string }; tool: { name: string; version: string; sha256: string }; participants: unknown; parameters: Record<string, unknown> };
     const shipped = await readFile(TEMPLATE);
     const sha = createHash('sha256').update(shipped).digest('hex');
-    assert.deepEqual([d.template.id, d.template.revision, d.template.sha256], ['bootstrap-root', 1, sha]);
+    assert.deepEqual([d.template.id, d.template.revision, d.template.sha256], ['bootstrap-root', 2, sha]);
     assert.deepEqual(d.tool, { name: 'tuf-ceremony', version: '0.1.0', sha256: toolSha(), kind: 'package', files: d.tool['files' as keyof typeof d.tool] });
     assert.deepEqual(start.artifacts.read, [{ path: TEMPLATE, sha256: sha }]);
     assert.deepEqual(d.participants, { coordinator: 'olivia', witnesses: ['wendy'], keyholders: ['alice', 'bob', 'carol'], threshold: 2 });
@@ -247,7 +247,7 @@ describe('bad templates and answers files: exit 2 naming the file and the field,
 
   test('malformed, duplicate keys, unknown fields, wrong kinds, duplicate step IDs, oversized templates', async () => {
     const shipped = await readFile(TEMPLATE, 'utf8');
-    await refused([await template('t1.yaml', shipped.replace('revision: 1\n', 'revision: 1\nrevision: 2\n'))], 't1.yaml', 'revision', /t1\.yaml: revision: duplicate key/);
+    await refused([await template('t1.yaml', shipped.replace('revision: 2\n', 'revision: 2\nrevision: 3\n'))], 't1.yaml', 'revision', /t1\.yaml: revision: duplicate key/);
     await refused([await template('t2.yaml', shipped.replace('    kind: checklist\n', '    kind: checklist\n    colour: red\n'))], 't2.yaml', 'preconditions[0].colour', /unknown field/);
     await refused([await template('t3.yaml', shipped.replace('kind: attest', 'kind: testify'))], 't3.yaml', 'steps[11].kind', /must be one of checklist/);
     await refused([await template('t4.yaml', shipped.replace('  - id: register\n', '  - id: identify\n'))], 't4.yaml', 'steps[1].id', /duplicate step ID "identify"/);

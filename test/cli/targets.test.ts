@@ -243,17 +243,26 @@ describe('targets add', () => {
     assert.match(r.stderr, /drafts\/targets\.json: signed\.version: duplicate key/);
   });
 
-  it('shows no progress bar without a terminal; on a terminal, draws one on stderr once hashing takes over 0.5 s, then erases it', async () => {
+  it('shows no progress bar without a terminal on stderr; on one, draws it once hashing takes over 0.5 s, then erases it', async () => {
     const w = await withDraft();
     await file(w, 'big.bin', Buffer.alloc(5 * 1024 * 1024, 7));
     const quiet = await json(w, ['targets', 'add', 'big.bin']);
     assert.equal(quiet.r.stderr, '', 'nothing on stderr without a TTY');
     await file(w, 'big.bin', Buffer.alloc(5 * 1024 * 1024, 8));
     let t = 0;
+    // stdout a terminal, stderr not (2> log): no bar, whatever stdout is; slow work says what it does in plain lines.
+    const logged = await runCli(['--dir', w.ws, '--json', 'targets', 'add', 'big.bin'], { cwd: w.work, now: CEREMONY_NOW, isTTY: true, stderrIsTTY: false, monotonic: () => (t += 3000) });
+    assert.equal(logged.code, 0, logged.stderr);
+    assert.ok(!logged.stderr.includes('\r') && !logged.stderr.includes('\u001b'), 'no bar drawn into a file');
+    assert.match(logged.stderr, /^hashing: \d+% \([\d.]+ [KM]iB of 5\.0 MiB\) after \d+ s$/m);
+    assert.match(logged.stderr, /^hashing: done, 5\.0 MiB in \d+ s$/m);
+    await file(w, 'big.bin', Buffer.alloc(5 * 1024 * 1024, 9));
+    t = 0;
     const r = await runCli(['--dir', w.ws, '--json', 'targets', 'add', 'big.bin'], {
       cwd: w.work,
       now: CEREMONY_NOW,
-      isTTY: true,
+      isTTY: false,
+      stderrIsTTY: true,
       monotonic: () => (t += 300),
     });
     assert.equal(r.code, 0, r.stderr);

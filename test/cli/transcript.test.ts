@@ -64,7 +64,9 @@ describe('audit export --format md', () => {
     for (const [role, name] of [['coordinator', 'olivia'], ['witness', 'wendy'], ['keyholder', 'alice'], ['keyholder', 'bob'], ['keyholder', 'carol']]) {
       assert.match(md, new RegExp(`^\\| ${role} \\| ${name} \\|   \\|$`, 'm'), `${role} ${name}`);
     }
-    assert.match(md, /Keyholders: 2 of 3 must sign\./);
+    assert.match(md, /Threshold chosen for this run: 2 of 3 keyholders\./);
+    // What the root required and who signed: from the publish entry, as the published file holds them.
+    assert.match(md, /\| root version 1 \| new root \\\(version 1\\\) \| 2 of 3 \| alice `[0-9a-f]{64}` — bob `[0-9a-f]{64}` \|/);
     // Which keys are hardware-attested, as keyholder add recorded it (issue 13): file keys are not.
     for (const name of ['alice', 'bob', 'carol']) assert.match(md, new RegExp(`^\\| ${name} \\| [0-9a-f]{16} \\| not attested \\|$`, 'm'), name);
     // The tool as `self-check` identifies it (issue 6 §2), in groups of four.

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InputError } from '../../src/errors.js';
+import { VerificationError, type InputError } from '../../src/errors.js';
 import type { Root, Snapshot, Targets, Timestamp } from '../../src/metadata/model.js';
 import { signMetadata, testKey, type TestKey } from '../support/keys.js';
 import { thrownInputError } from '../support/assert-input.js';
@@ -60,6 +60,26 @@ export function assertInputError(fn: () => unknown, want: ExpectedInputError): I
     if (want.field !== null && want.field !== '') {
       assert.ok(caught.message.includes(want.field), `message names the field: ${caught.message}`);
     }
+  }
+  if (want.message !== undefined) assert.match(caught.message, want.message);
+  return caught;
+}
+
+/** Asserts that `fn` throws a VerificationError (exit 1: the file was altered) naming the file and field. */
+export function assertTampered(fn: () => unknown, want: ExpectedInputError): VerificationError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof VerificationError, `expected a VerificationError (exit 1), got ${String(caught)}`);
+  assert.equal(caught.exitCode, 1);
+  assert.equal(caught.file, want.file);
+  assert.ok(caught.message.includes(want.file), `message names the file: ${caught.message}`);
+  if (want.field !== undefined) {
+    assert.equal(caught.field ?? null, want.field, `field of: ${caught.message}`);
+    if (want.field !== null && want.field !== '') assert.ok(caught.message.includes(want.field), `message names the field: ${caught.message}`);
   }
   if (want.message !== undefined) assert.match(caught.message, want.message);
   return caught;

@@ -210,6 +210,54 @@ describe('offline release', () => {
     assert.deepEqual({ name: doc.sums.name, match: doc.sums.match }, { name: 'package-files.sha256', match: true });
   });
 
+  /**
+   * `npm install -g --prefix PREFIX TARBALL` with the registry unreachable and
+   * an empty cache, as the guides give it; then PREFIX/bin/tuf-ceremony is the
+   * command: --version, verify, and the shipped templates found.
+   */
+  async function installGlobally(tarball: string, prefix: string): Promise<string> {
+    const userconfig = join(tmp, 'empty-npmrc-g');
+    await writeFile(userconfig, '');
+    const env = cleanEnv({
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_cache: join(prefix, '..', 'empty-cache-g'),
+      npm_config_userconfig: userconfig,
+      npm_config_update_notifier: 'false',
+    });
+    const install = await run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], { cwd: tmp, env });
+    assert.equal(install.code, 0, install.stdout + install.stderr);
+    assert.doesNotMatch(install.stderr, /install scripts|prepare/, 'no install script to approve');
+    const bin = join(prefix, 'bin', 'tuf-ceremony');
+    const version = await run(bin, ['--version'], { cwd: tmp, env: { PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin` } });
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout, `${VERSION}\n`);
+    // On PATH: the name alone runs it.
+    const onPath = await run('tuf-ceremony', ['--version'], { cwd: tmp, env: { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:${process.env['PATH'] ?? ''}` } });
+    assert.equal(onPath.stdout, `${VERSION}\n`, onPath.stderr);
+    const verify = await run(bin, ['verify', join(prefix, 'lib', 'node_modules', 'tuf-ceremony', 'examples', 'repository', 'metadata'), '--at', AT], { cwd: tmp });
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /^verified: final root v3/m);
+    const list = await run(bin, ['run', '--list'], { cwd: tmp });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^bootstrap-root +revision \d+/m);
+    return bin;
+  }
+
+  it('npm pack of the checkout, installed with npm install -g --prefix, is a working tuf-ceremony on PATH', async () => {
+    const dir = join(tmp, 'packed');
+    await mkdir(dir);
+    // --ignore-scripts: the build is already there (prepack would rebuild it under the running tests).
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { env: cleanEnv() });
+    assert.equal(pack.code, 0, pack.stderr);
+    const [packed] = JSON.parse(pack.stdout) as { filename: string }[];
+    assert.ok(packed !== undefined);
+    await installGlobally(join(dir, packed.filename), join(tmp, 'prefix-packed'));
+  });
+
+  it('the release tarball, installed with npm install -g --prefix offline, works the same way', async () => {
+    await installGlobally(join(a, TARBALL), join(tmp, 'prefix-release'));
+  });
+
   it('the SBOM is CycloneDX over the runtime dependencies, dated at the commit, with a serial number from its content', async () => {
     const sbom = JSON.parse(await readFile(join(a, `tuf-ceremony-${VERSION}.cdx.json`), 'utf8')) as {
       bomFormat: string;

@@ -18,6 +18,8 @@ export interface CliOptions {
   readonly prompter?: Prompter | null;
   /** Pretend stdout is a terminal (default: not). */
   readonly isTTY?: boolean;
+  /** Pretend stderr is a terminal (default: not). */
+  readonly stderrIsTTY?: boolean;
   /** The monotonic clock progress bars read (default: none is given). */
   readonly monotonic?: () => number;
 }
@@ -37,6 +39,7 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
     env: opts.env ?? {},
     now: now === undefined ? noClock : () => now,
     isTTY: opts.isTTY ?? false,
+    stderrIsTTY: opts.stderrIsTTY ?? false,
     cwd: opts.cwd ?? process.cwd(),
     prompter: opts.prompter ?? null,
     ...(opts.monotonic === undefined ? {} : { monotonic: opts.monotonic }),

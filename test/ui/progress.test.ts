@@ -37,15 +37,23 @@ describe('progressBar', () => {
     return out;
   }
 
-  test('without a terminal: nothing, ever, and the clock is not read', () => {
-    const bar = progressBar({
-      label: 'hashing',
-      write: () => assert.fail('wrote'),
-      isTTY: false,
-      clock: () => assert.fail('read the clock'),
-    });
-    bar.update(1, 2);
+  test('without a terminal, quick work (under 2 s): nothing', () => {
+    assert.deepEqual(run(false, [0, 500, 1000, 1999, 1999], [[1, 4], [2, 4], [4, 4]]), []);
+  });
+
+  test('without a terminal, slow work: a plain line after 2 s, then at most every 10 s, and a last line (no \\r, no escapes)', () => {
+    // start 0; updates at 1000 (too early), 2500 (line), 9000 (too soon), 12600 (line), 13000 (too soon); finish at 14000.
+    const out = run(false, [0, 1000, 2500, 9000, 12600, 13000, 14000], [[1, 10], [2, 10], [5, 10], [9, 10], [10, 10]]);
+    assert.deepEqual(out, ['hashing: 20% (2 B of 10 B) after 3 s\n', 'hashing: 90% (9 B of 10 B) after 13 s\n', 'hashing: done, 10 B in 14 s\n']);
+  });
+
+  test('files are counted as files', () => {
+    const out: string[] = [];
+    let t = 0;
+    const bar = progressBar({ label: 'verifying', unit: 'files', write: (x) => out.push(x), isTTY: false, clock: () => (t += 5000) });
+    bar.update(1200, 16387);
     bar.finish();
+    assert.deepEqual(out, ['verifying: 7% (1,200 of 16,387 files) after 5 s\n', 'verifying: done, 16,387 files in 10 s\n']);
   });
 
   test('quick work (under 0.5 s): nothing', () => {

@@ -20,7 +20,7 @@ import { readIncident, INCIDENT_PATH } from './recover.js';
 import { draftStatus, stillNeeded, thresholdLine, type DraftStatus } from '../../ceremony/status.js';
 import { checkTargetsDraft } from '../../ceremony/targets-draft.js';
 import { InputError, VerificationError } from '../../errors.js';
-import { formatExpires, parseExpires } from '../../metadata/expires.js';
+import { formatExpires, parseExpires, roundDays } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
 import type { DecodedKey } from '../../metadata/keys.js';
 import { own, type Metadata, type ParsedMetadata, type Root, type Signed, type Targets } from '../../metadata/model.js';
@@ -156,7 +156,7 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
 }
 
 function jsonThreshold(t: DraftStatus['thresholds'][number]): object {
-  return { label: t.label, rootVersion: t.rootVersion, threshold: t.threshold, signedBy: t.signedBy, canStillSign: t.canStillSign, more: t.more, met: t.met, validKeyids: t.result.valid };
+  return { label: t.label, rootVersion: t.rootVersion, threshold: t.threshold, keys: t.result.keyids.length, signedBy: t.signedBy, canStillSign: t.canStillSign, more: t.more, met: t.met, validKeyids: t.result.valid };
 }
 
 // ## collect
@@ -278,7 +278,8 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
 // ## status
 
 /** `status`: every draft's thresholds, and the published metadata with expiry. */
-export async function runStatus(global: GlobalOptions, io: Io): Promise<number> {
+export async function runStatus(global: GlobalOptions, io: Io, role?: string): Promise<number> {
+  const asked = role === undefined ? undefined : assertDraftRole(role);
   const c = await openCeremony(global, io);
   const nowMs = io.now();
   const trusted = trustedRoot(c);
@@ -331,6 +332,14 @@ export async function runStatus(global: GlobalOptions, io: Io): Promise<number> 
     },
     lines
   );
+  // `status ROLE` is a check (guided runs use it before publishing): "not yet publishable" is exit 1, not a pass.
+  if (asked !== undefined) {
+    const d = drafts.find((x) => x.status.role === asked);
+    if (d === undefined) throw new VerificationError(`${asked}: no draft to publish`, { hint: `start one with \`tuf-ceremony ${asked} draft\`` });
+    if (!d.interrupted && (d.errors.length > 0 || !d.status.complete)) {
+      throw new VerificationError(`${asked} version ${String(d.status.version)} is not yet publishable: ${d.errors[0] ?? stillNeeded(d.status)}`, { file: d.file });
+    }
+  }
   return 0;
 }
 
@@ -350,7 +359,7 @@ function publishedList(c: Ceremony, nowMs: number): { file: string; role: string
   const out: { file: string; role: string; version: number; expires: string; expiresIn: string; expired: boolean }[] = [];
   const add = (file: string, signed: Signed): void => {
     const ms = parseExpires(signed.expires)?.ms ?? 0;
-    const days = Math.floor((ms - nowMs) / 86_400_000);
+    const days = ms - nowMs < 86_400_000 ? 0 : roundDays(nowMs, ms);
     out.push({
       file,
       role: signed._type,
@@ -471,7 +480,8 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     version: signed.version,
     signed_sha256: st.signedSha256,
     resumed: resumed !== null,
-    thresholds: st.thresholds.map((t) => ({ label: t.label, threshold: t.threshold, valid_keyids: t.result.valid })),
+    // The transcript states who signed and what each root required from this entry alone.
+    thresholds: st.thresholds.map((t) => ({ label: t.label, root_version: t.rootVersion, threshold: t.threshold, keys: t.result.keyids.length, valid_keyids: t.result.valid, signed_by: t.signedBy })),
     verify_ok: post.ok,
     verify_failures: post.failures,
     audit_anchor: { head: anchor.head, seq: anchor.entry?.seq ?? 0 },

@@ -14,22 +14,23 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseEntries } from '../../audit/entry.js';
 import { appendAuditEntry, readAuditLog } from '../../audit/log.js';
 import { printable, readableHead } from '../../audit/render.js';
-import { parseAnswers, MAX_ANSWERS_BYTES, type Answers, type StepAnswers } from '../../ceremony/answers.js';
+import { parseAnswers, MAX_ANSWERS_BYTES, type Answers } from '../../ceremony/answers.js';
 import {
   parseRunState,
   runId,
   serializeRunState,
   RUN_FORMAT,
   type PartialSign,
-  type RunParticipants,
   type RunState,
   type StepResult,
 } from '../../ceremony/run-state.js';
+import { at, errorReason, oneLineText, parseJsonOutput, safe, str, thresholdsInStatus, thresholdText, type DraftThreshold } from '../../ceremony/run-output.js';
+import { Asker, checkSameParticipants, checkStepAnswers, parametersOf, participantsOf } from '../../ceremony/run-questions.js';
+import { resumePoint, type ResumePoint } from '../../ceremony/run-recovery.js';
 import { parseSignatureFile, MAX_SIGNATURE_FILE_BYTES } from '../../ceremony/signature-file.js';
 import { hasControl } from '../../ceremony/yaml.js';
 import { redact } from '../../crypto/pkcs11-uri.js';
 import {
-  checkValue,
   compareVersions,
   expandArgv,
   expandFile,
@@ -42,7 +43,6 @@ import {
   type ParsedTemplate,
   type Step,
   type Template,
-  type VariableType,
   type VariableValue,
   type Variables,
 } from '../../ceremony/template.js';
@@ -123,74 +123,12 @@ function listTemplates(global: GlobalOptions, io: Io): number {
   return 0;
 }
 
-// ## Answers: from the file, else asked
-
-/** Where answers come from: the answers file, then the person at the terminal. */
-class Asker {
-  private readonly answers: Answers | null;
-  private readonly answersDir: string;
-  private readonly prompter: Prompter | null;
-  private readonly cwd: string;
-  private readonly noInput: boolean;
-
-  constructor(answers: Answers | null, answersDir: string, prompter: Prompter | null, cwd: string, noInput: boolean) {
-    this.answers = answers;
-    this.answersDir = answersDir;
-    this.prompter = prompter;
-    this.cwd = cwd;
-    this.noInput = noInput;
-  }
-
-  /** The error for a bad answer in the answers file: `FILE: FIELD: PROBLEM`. */
-  error(field: string, problem: string): InputError {
-    const file = this.answers?.file;
-    return new InputError(`${file ?? 'answers'}: ${field}: ${problem}`, { ...(file === undefined ? {} : { file }), field });
-  }
-
-  /** The error for an answer nobody can give. */
-  missing(field: string): InputError {
-    const file = this.answers?.file ?? 'answers';
-    const why = this.noInput ? '--no-input forbids asking' : 'there is no terminal to ask at';
-    return new InputError(`${file}: ${field}: no answer${this.answers === null ? ' (no --answers file)' : ''}, and ${why}`, {
-      ...(this.answers === null ? {} : { file }),
-      field,
-      hint: `add ${field} to the answers file (docs/templates.md), then run the same command again: the run resumes at this step`,
-    });
-  }
-
-  step(id: string): StepAnswers {
-    return this.answers?.steps.get(id) ?? {};
-  }
-
-  get participants(): Answers['participants'] {
-    return this.answers?.participants ?? {};
-  }
-
-  parameter(id: string): JsonValue | undefined {
-    return this.answers?.parameters.get(id);
-  }
-
-  /** A path from the answers file (relative to it) or typed (relative to the current directory). */
-  pathFromFile(p: string): string {
-    return resolve(this.answersDir, p);
-  }
-
-  pathTyped(p: string): string {
-    return resolve(this.cwd, p);
-  }
-
-  canAsk(): boolean {
-    return this.prompter !== null;
-  }
-
-  async confirm(field: string, message: string): Promise<boolean> {
-    if (this.prompter === null) throw this.missing(field);
-    return this.prompter.confirm(message, false);
-  }
-
-  async text(field: string, message: string, validate: (s: string) => true | string): Promise<string> {
-    if (this.prompter === null) throw this.missing(field);
-    return (await this.prompter.input(message, validate)).trim();
+/** What a path names, for the answers' file checks. */
+function pathKind(abs: string): 'file' | 'other' | 'missing' {
+  try {
+    return statSync(abs).isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
   }
 }
 
@@ -256,8 +194,9 @@ async function record(
 }
 
 /** Runs a tuf-ceremony command in the workspace, in-process, with the run's terminal. */
-async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise<{ code: number; stdout: string }> {
+async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   let out = '';
+  let err = '';
   const args = [...(capture ? ['--json'] : []), ...(ctx.noInput ? ['--no-input'] : []), ...(ctx.global.color ? [] : ['--no-color']), ...argv];
   const io: Io = {
     ...ctx.io,
@@ -266,50 +205,17 @@ async function sub(ctx: Ctx, argv: readonly string[], capture: boolean): Promise
       if (capture) out += t;
       else ctx.say(t);
     },
+    // Shown as it comes, and kept: a failure's `error[CODE]: …` line is its reason.
+    stderr: (t) => {
+      err += t;
+      ctx.io.stderr(t);
+    },
   };
   // A pkcs11: URI typed as a key could carry a PIN, which is refused later but must never be shown.
   const shown = argv.map((a) => redact(a)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)));
   ctx.say(`  $ tuf-ceremony ${shown.join(' ')}\n`);
   const code = await ctx.tools.main(args, io);
-  return { code, stdout: out };
-}
-
-function parseJsonOutput(text: string): JsonObject | null {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null;
-  } catch {
-    return null;
-  }
-}
-
-function at(o: JsonObject | null, path: string): JsonValue | undefined {
-  let v: JsonValue | undefined = o ?? undefined;
-  for (const k of path.split('.')) {
-    if (Array.isArray(v) && /^(0|[1-9][0-9]{0,5})$/.test(k)) v = (v as readonly JsonValue[])[Number(k)];
-    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, k)) v = (v as JsonObject)[k];
-    else return undefined;
-  }
-  return v;
-}
-
-/** A value from outside (a device, a command's output) made safe for an audit entry: printable, integers only. */
-function safe(v: JsonValue | undefined): JsonValue {
-  if (v === undefined) return null;
-  if (typeof v === 'string') return printable(v);
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : String(v);
-  if (Array.isArray(v)) return v.map(safe);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [printable(k), safe(x)]));
-  return v;
-}
-
-/** A value from a command's output as text. */
-function str(v: JsonValue | undefined): string {
-  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
-}
-
-function oneLineText(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return { code, stdout: out, stderr: err };
 }
 
 // ### Step kinds
@@ -344,7 +250,7 @@ async function command(ctx: Ctx, step: Extract<Step, { kind: 'command' }>): Prom
   });
   for (const c of checks) ctx.say(`  ${c.ok ? '✓' : '✗'} ${c.path} = ${JSON.stringify(c.actual)} (expected ${JSON.stringify(c.expected)})\n`);
   const bad = checks.filter((c) => !c.ok).map((c) => `${c.path} is ${JSON.stringify(c.actual)}, expected ${JSON.stringify(c.expected)}`);
-  const failure = r.code !== step.expect.exit ? `exit ${String(r.code)}, expected ${String(step.expect.exit)}` : bad[0];
+  const failure = r.code !== step.expect.exit ? `exit ${String(r.code)}, expected ${String(step.expect.exit)}${r.code === 0 ? '' : `: ${errorReason(r.stderr, r.code)}`}` : bad[0];
   return { passed: failure === undefined, ...(failure === undefined ? {} : { failure }), observed: { argv, exit: r.code, expected_exit: step.expect.exit, json: checks } };
 }
 
@@ -357,6 +263,21 @@ function sigOut(ctx: Ctx, step: Step, name: string): string {
   }
 }
 
+/**
+ * The thresholds the draft of `role` must meet (old AND new root for a root
+ * draft), from `status --json`: the draft's verified signatures are the
+ * truth, not what the run remembers. Null when there is no such draft.
+ */
+async function draftThresholds(ctx: Ctx, role: string): Promise<DraftThreshold[] | null> {
+  const r = await sub(ctx, ['status'], true);
+  return r.code === 0 ? thresholdsInStatus(parseJsonOutput(r.stdout), role) : null;
+}
+
+/**
+ * A sign step: each signer not yet in the draft signs in turn; a failed
+ * signature (a wrong passphrase) is offered again at once; the step passes
+ * only when every threshold of the draft holds (old AND new root).
+ */
 async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<StepOutcome> {
   const signers = namesOf(ctx.vars, step.signers);
   const needed = signaturesNeeded(step, ctx.vars);
@@ -371,7 +292,7 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
     const r = await sub(ctx, ['request', step.role], true);
     const file = at(parseJsonOutput(r.stdout), 'file');
     if (r.code !== 0 || typeof file !== 'string') {
-      return { passed: false, failure: `request ${step.role} exited ${String(r.code)}`, observed: { role: step.role, exit: r.code } };
+      return { passed: false, failure: `request ${step.role} exited ${String(r.code)}: ${errorReason(r.stderr, r.code)}`, observed: { role: step.role, exit: r.code } };
     }
     await save({ ...p, request: file });
   }
@@ -381,8 +302,11 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
   const version = at(req, 'version');
   ctx.say(`  signing request ${request}: ${step.role} version ${str(version)}\n`);
   ctx.say(`  SHA-256 of the bytes to sign, to read aloud: ${readableHead(str(signedSha))}\n`);
+  // Who already has a verified signature in the draft (an earlier attempt, a resumed run) is not asked again.
+  const before = await draftThresholds(ctx, step.role);
+  const inDraft = new Set((before ?? []).flatMap((t) => t.signedBy));
   for (const name of signers) {
-    if (p.signed.includes(name) || p.skipped.includes(name) || p.failed.includes(name)) continue;
+    if (inDraft.has(name) || p.signed.includes(name) || p.skipped.includes(name) || p.failed.includes(name)) continue;
     const field = `steps.${step.id}.keys.${name}`;
     let keyref: string | null;
     if (answers.keys?.has(name) === true) {
@@ -401,31 +325,62 @@ async function sign(ctx: Ctx, step: Extract<Step, { kind: 'sign' }>): Promise<St
     const pub = answers.pubs?.get(name);
     if (answers.confirm === undefined && !ctx.ask.canAsk()) throw ctx.ask.missing(`steps.${step.id}.confirm`);
     if (answers.confirm === false) throw ctx.ask.error(`steps.${step.id}.confirm`, 'false: the keyholders did not accept the review, so nothing is signed');
-    const out = sigOut(ctx, step, name);
-    const args = ['sign', request, '--key', keyref, '--out', out, ...(pub === undefined ? [] : ['--pub', ctx.ask.pathFromFile(pub)]), ...(answers.confirm === true ? ['--yes'] : [])];
-    const r = await sub(ctx, args, false);
-    if (r.code === 130) throw new CancelledError(`${name} declined to sign`);
-    if (r.code !== 0) {
-      await record(ctx, 'run sign', { step: step.id, keyholder: name, result: 'failed', exit: r.code }, { actor: name });
-      await save({ ...p, failed: [...p.failed, name] });
-      continue;
+    for (let attempt = 1; ; attempt++) {
+      const out = sigOut(ctx, step, name);
+      const args = ['sign', request, '--key', keyref, '--out', out, ...(pub === undefined ? [] : ['--pub', ctx.ask.pathFromFile(pub)]), ...(answers.confirm === true ? ['--yes'] : [])];
+      const r = await sub(ctx, args, false);
+      if (r.code === 130) {
+        // Answering no to the review is a decision; Ctrl-C (at the passphrase prompt or anywhere) is not.
+        const declined = /the keyholder declined/.test(r.stderr);
+        await record(ctx, 'run sign', { step: step.id, keyholder: name, result: declined ? 'declined' : 'interrupted', attempt }, { actor: name });
+        throw new CancelledError(declined ? `${name} declined to sign` : `interrupted (Ctrl-C) while ${name} was signing`);
+      }
+      if (r.code !== 0) {
+        const reason = errorReason(r.stderr, r.code);
+        ctx.say(`  ✗ ${name} did not sign: ${reason}\n`);
+        await record(ctx, 'run sign', { step: step.id, keyholder: name, result: 'failed', exit: r.code, attempt, reason }, { actor: name });
+        if (ctx.ask.canAsk() && (await ctx.ask.confirm(`steps.${step.id}.retry`, `${name}: signing failed (${reason}). Try again?`, true))) continue;
+        await save({ ...p, failed: [...p.failed, name] });
+        break;
+      }
+      const bytes = readBoundedFile(join(ctx.ws.dir, out), MAX_SIGNATURE_FILE_BYTES);
+      const sf = parseSignatureFile(bytes, out);
+      const c = sf.keyholder === name ? await sub(ctx, ['collect', out], false) : { code: -1, stderr: '' };
+      const result = sf.keyholder !== name ? 'wrong-keyholder' : c.code === 0 ? 'signed' : 'rejected';
+      await record(
+        ctx,
+        'run sign',
+        { step: step.id, keyholder: name, result, attempt, role: sf.role, version: sf.version, signed_sha256: sf.signed_sha256, keyid: sf.keyid, signed_by: sf.keyholder },
+        { actor: name, written: [{ path: out, sha256: sha256Hex(bytes) }], device: sf.device }
+      );
+      await save(result === 'signed' ? { ...p, signed: [...p.signed, name] } : { ...p, failed: [...p.failed, name] });
+      break;
     }
-    const bytes = readBoundedFile(join(ctx.ws.dir, out), MAX_SIGNATURE_FILE_BYTES);
-    const sf = parseSignatureFile(bytes, out);
-    const c = sf.keyholder === name ? await sub(ctx, ['collect', out], false) : { code: -1 };
-    const result = sf.keyholder !== name ? 'wrong-keyholder' : c.code === 0 ? 'signed' : 'rejected';
-    await record(
-      ctx,
-      'run sign',
-      { step: step.id, keyholder: name, result, role: sf.role, version: sf.version, signed_sha256: sf.signed_sha256, keyid: sf.keyid, signed_by: sf.keyholder },
-      { actor: name, written: [{ path: out, sha256: sha256Hex(bytes) }], device: sf.device }
-    );
-    await save(result === 'signed' ? { ...p, signed: [...p.signed, name] } : { ...p, failed: [...p.failed, name] });
   }
-  const observed = { role: step.role, request, version: safe(version), signed_sha256: safe(signedSha), needed, signed: [...p.signed], absent: [...p.skipped], failed: [...p.failed] };
-  ctx.say(`  ${String(p.signed.length)} of ${String(needed)} signatures needed: ${p.signed.join(', ') || 'none'}\n`);
-  if (p.signed.length >= needed) return { passed: true, observed };
-  return { passed: false, failure: `${String(p.signed.length)} signatures, ${String(needed)} needed`, observed };
+  const after = (await draftThresholds(ctx, step.role)) ?? [];
+  for (const t of after) ctx.say(`  ${thresholdText(t)}\n`);
+  const signedNow = signers.filter((n) => after.some((t) => t.signedBy.includes(n)));
+  const observed = {
+    role: step.role,
+    request,
+    version: safe(version),
+    signed_sha256: safe(signedSha),
+    needed,
+    signed: signedNow,
+    absent: [...p.skipped],
+    failed: [...p.failed],
+    thresholds: after.map((t) => ({ label: t.label, root_version: t.rootVersion, threshold: t.threshold, keys: t.keys, signed_by: [...t.signedBy], met: t.met })),
+  };
+  const unmet = after.filter((t) => !t.met);
+  const failure =
+    after.length === 0
+      ? `no thresholds for a ${step.role} draft: status found none`
+      : unmet.length > 0
+        ? unmet.map(thresholdText).join('; ')
+        : signedNow.length < needed
+          ? `${String(signedNow.length)} of the signers signed, the template needs ${String(needed)}`
+          : undefined;
+  return { passed: failure === undefined, ...(failure === undefined ? {} : { failure }), observed };
 }
 
 async function verifyTool(ctx: Ctx, step: Step): Promise<StepOutcome> {
@@ -551,131 +506,6 @@ function execute(ctx: Ctx, step: Step): Promise<StepOutcome> {
   }
 }
 
-// ## Participants and parameters
-
-const splitNames = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x !== '');
-
-async function participantsOf(ask: Asker, t: Template): Promise<RunParticipants> {
-  const P = t.participants;
-  const a = ask.participants;
-  const field = (f: string): string => `participants.${f}`;
-  const names = async (f: 'witnesses' | 'keyholders', title: string, min: number, max: number): Promise<string[]> => {
-    const check = (v: JsonValue): string[] | string => {
-      const c = checkValue('names', v, { min, max });
-      return typeof c === 'string' ? c : [...(c.value as readonly string[])];
-    };
-    const given = a[f];
-    if (given !== undefined) {
-      const c = check(given);
-      if (typeof c === 'string') throw ask.error(field(f), c);
-      return c;
-    }
-    const plural = title.toLowerCase() + (title.endsWith('s') ? 'es' : 's');
-    const typed = await ask.text(field(f), `Names of the ${plural} (${String(min)} to ${String(max)}, separated by spaces)`, (s) => {
-      const c = check(splitNames(s));
-      return typeof c === 'string' ? c : true;
-    });
-    return check(splitNames(typed)) as string[];
-  };
-  const coordinator =
-    a.coordinator !== undefined
-      ? str(a.coordinator)
-      : await ask.text(field('coordinator'), `Name of the coordinator, ${P.coordinator.title} (a-z 0-9 . _ -)`, (s) => {
-          const c = checkValue('name', s);
-          return typeof c === 'string' ? c : true;
-        });
-  const witnesses = await names('witnesses', P.witnesses.title, P.witnesses.min, P.witnesses.max);
-  const keyholders = await names('keyholders', P.keyholders.title, P.keyholders.min, P.keyholders.max);
-  for (const w of witnesses) {
-    if (w === coordinator || keyholders.includes(w)) {
-      throw ask.error(field('witnesses'), `${w} cannot be a witness and also ${w === coordinator ? 'the coordinator' : 'a keyholder'}: a witness only observes`);
-    }
-  }
-  const tMin = P.keyholders.threshold_min;
-  const tMax = keyholders.length;
-  if (tMin > tMax) throw ask.error(field('keyholders'), `${String(tMax)} keyholders cannot meet the smallest threshold this template allows (${String(tMin)})`);
-  let threshold: number;
-  if (a.threshold !== undefined) {
-    const c = checkValue('integer', a.threshold, { min: tMin, max: tMax });
-    if (typeof c === 'string') throw ask.error(field('threshold'), `${c} (M of the ${String(tMax)} keyholders)`);
-    threshold = c.value as number;
-  } else {
-    const typed = await ask.text(field('threshold'), `Threshold M: how many of the ${String(tMax)} keyholders must sign (${String(tMin)} to ${String(tMax)})`, (s) => {
-      const n = /^[0-9]{1,3}$/.test(s) ? Number(s) : NaN;
-      return n >= tMin && n <= tMax ? true : `a whole number from ${String(tMin)} to ${String(tMax)}`;
-    });
-    threshold = Number(typed);
-  }
-  return { coordinator, witnesses, keyholders, threshold };
-}
-
-/** Checks that a file named in an answer is there (paths are resolved already). */
-function checkFile(ask: Asker, abs: string, field: string): string {
-  let file = false;
-  try {
-    file = statSync(abs).isFile();
-  } catch {
-    throw ask.error(field, `${abs}: no such file`);
-  }
-  if (!file) throw ask.error(field, `${abs}: not a regular file`);
-  return abs;
-}
-
-/** A typed answer as the JSON value its type reads. */
-function typedValue(type: VariableType, s: string): JsonValue {
-  switch (type) {
-    case 'integer':
-      return /^-?[0-9]{1,15}$/.test(s) ? Number(s) : s;
-    case 'boolean':
-      return s === 'yes' || s === 'true' ? true : s === 'no' || s === 'false' ? false : s;
-    case 'names':
-    case 'paths':
-      return splitNames(s);
-    case 'text':
-    case 'name':
-    case 'path':
-    case 'when':
-      return s;
-  }
-}
-
-async function parametersOf(ask: Asker, t: Template): Promise<Map<string, VariableValue>> {
-  const out = new Map<string, VariableValue>();
-  for (const p of t.parameters) {
-    const field = `parameters.${p.id}`;
-    // Asked only under its condition (an earlier boolean parameter).
-    if (p.when !== null && (out.get(p.when.parameter)?.value === true) === p.when.negate) {
-      if (ask.parameter(p.id) !== undefined) throw ask.error(field, `not asked in this run: it is only for ${p.when.negate ? 'not ' : ''}${p.when.parameter}`);
-      continue;
-    }
-    const given = ask.parameter(p.id);
-    let value: VariableValue;
-    let base: (x: string) => string;
-    if (given !== undefined) {
-      const c = checkValue(p.type, given, p);
-      if (typeof c === 'string') throw ask.error(field, c);
-      value = c;
-      base = (x) => ask.pathFromFile(x);
-    } else if (p.default !== null && !ask.canAsk()) {
-      value = p.default;
-      base = (x) => ask.pathTyped(x);
-    } else {
-      const shown = p.default === null ? '' : ` [${Array.isArray(p.default.value) ? p.default.value.join(' ') : String(p.default.value)}]`;
-      const read = (s: string): VariableValue | string => (s === '' && p.default !== null ? p.default : checkValue(p.type, typedValue(p.type, s), p));
-      const typed = await ask.text(field, `${p.prompt}${p.type === 'boolean' ? ' (yes/no)' : ''}${shown}`, (s) => {
-        const c = read(s);
-        return typeof c === 'string' ? c : true;
-      });
-      value = read(typed) as VariableValue;
-      base = (x) => ask.pathTyped(x);
-    }
-    if (value.type === 'path') value = { type: 'path', value: checkFile(ask, base(value.value), field) };
-    if (value.type === 'paths') value = { type: 'paths', value: value.value.map((x) => checkFile(ask, base(x), field)) };
-    out.set(p.id, value);
-  }
-  return out;
-}
-
 function variablesOf(state: RunState, t: Template, ws: Workspace): Variables {
   const vars = new Map<string, VariableValue>([
     ['coordinator', { type: 'name', value: state.participants.coordinator }],
@@ -702,34 +532,6 @@ function recordedParameters(ws: Workspace, params: ReadonlyMap<string, VariableV
   return out;
 }
 
-/** Checks the step answers that depend on who takes part, before anything runs or is written. */
-function checkStepAnswers(ask: Asker, t: Template, vars: Variables, participants: RunParticipants): void {
-  for (const s of t.steps) {
-    const a = ask.step(s.id);
-    if (s.kind === 'sign') {
-      const signers = namesOf(vars, s.signers);
-      for (const [what, names] of [['keys', [...(a.keys?.keys() ?? [])]], ['pubs', [...(a.pubs?.keys() ?? [])]]] as const) {
-        for (const name of names) {
-          if (!signers.includes(name)) throw ask.error(`steps.${s.id}.${what}.${name}`, `${name} is not a signer of this step (${signers.join(', ')})`);
-        }
-      }
-      for (const [name, k] of a.keys ?? []) if (k !== null && !k.startsWith('pkcs11:')) checkFile(ask, ask.pathFromFile(k), `steps.${s.id}.keys.${name}`);
-      for (const [name, k] of a.pubs ?? []) checkFile(ask, ask.pathFromFile(k), `steps.${s.id}.pubs.${name}`);
-    }
-    if (s.kind === 'attest' && a.witness !== undefined && !participants.witnesses.includes(a.witness)) {
-      throw ask.error(`steps.${s.id}.witness`, `${a.witness} is not a witness of this run (${participants.witnesses.join(', ') || 'none'})`);
-    }
-  }
-}
-
-/** On a resume, participants in the answers file must be the run's own. */
-function checkSameParticipants(ask: Asker, p: RunParticipants): void {
-  const a = ask.participants;
-  const same = (x: JsonValue | undefined, y: unknown): boolean => x === undefined || JSON.stringify(x) === JSON.stringify(y);
-  for (const [f, v] of [['coordinator', p.coordinator], ['witnesses', p.witnesses], ['keyholders', p.keyholders], ['threshold', p.threshold]] as const) {
-    if (!same(a[f], v)) throw ask.error(`participants.${f}`, `differs from the run's (${JSON.stringify(v)}): the participants of a run are fixed when it starts`);
-  }
-}
 
 // ## Runs on disk
 
@@ -760,7 +562,15 @@ function freeRunId(ws: Workspace, templateId: string, started: string): string {
  * entry and the state write leaves the entry, which counts.
  */
 function reconcile(ctx: Ctx): void {
-  const entries = parseEntries(readAuditLog(ctx.ws.dir).bytes, 'audit/log.jsonl').filter((e) => e.details['run'] === ctx.state.run);
+  const mine = parseEntries(readAuditLog(ctx.ws.dir).bytes, 'audit/log.jsonl').filter((e) => e.details['run'] === ctx.state.run);
+  // Steps recorded before the last stop were done before it (or undone by going back to an earlier step).
+  const lastStop = mine.findLast((e) => e.command === 'run stop');
+  const entries = lastStop === undefined ? mine : mine.filter((e) => e.seq > lastStop.seq);
+  const back = lastStop?.details['resume_index'];
+  if (typeof back === 'number' && Number.isSafeInteger(back) && back >= 0 && back < ctx.state.next) {
+    // A crash after the stop entry but before the state was written: go back as the entry says.
+    ctx.state = { ...ctx.state, next: back, results: ctx.state.results.slice(0, back), partial: null };
+  }
   for (;;) {
     const i = ctx.state.next;
     const step = ctx.template.steps[i];
@@ -814,9 +624,21 @@ function summary(ctx: Ctx): JsonObject {
   };
 }
 
-async function stop(ctx: Ctx, step: Step, index: number, reason: string): Promise<void> {
-  await record(ctx, 'run stop', { step: step.id, index, reason: oneLineText(printable(reason)) });
-  ctx.state = { ...ctx.state, status: 'stopped', stopped: { step: step.id, reason: oneLineText(reason) } };
+/**
+ * Stops the run at step `index`. It resumes there, or at `resume` (an
+ * earlier step that can fix the failure): the steps from there on run again.
+ */
+async function stop(ctx: Ctx, step: Step, index: number, reason: string, resume: ResumePoint = { index, why: null }): Promise<void> {
+  const to = ctx.template.steps[resume.index] as Step;
+  const full = resume.why === null ? reason : `${reason}; ${resume.why}: the run resumes at step ${to.id}`;
+  await record(ctx, 'run stop', { step: step.id, index, reason: oneLineText(printable(full)), resume_step: to.id, resume_index: resume.index });
+  const back = resume.index < ctx.state.next;
+  ctx.state = {
+    ...ctx.state,
+    status: 'stopped',
+    stopped: { step: to.id, reason: oneLineText(full) },
+    ...(back ? { next: resume.index, results: ctx.state.results.slice(0, resume.index), partial: null } : {}),
+  };
   await saveState(ctx);
 }
 
@@ -869,10 +691,13 @@ async function walk(ctx: Ctx): Promise<void> {
           }
         }
         if (reason === null) {
-          await stop(ctx, step, i, `step ${step.id} failed: ${failure ?? ''}`);
+          const resume = resumePoint(ctx.template, ctx.vars, i);
+          const to = (steps[resume.index] as Step).id;
+          await stop(ctx, step, i, `step ${step.id} failed: ${failure ?? ''}`, resume);
           if (ctx.global.json) ctx.io.stdout(JSON.stringify({ ok: false, ...summary(ctx) }, null, 2) + '\n');
+          else if (resume.why !== null) ctx.say(`  ↩ ${resume.why}: the run resumes at step ${to}\n`);
           throw new VerificationError(`step ${step.id} failed: ${failure ?? 'see above'}; the run stopped there`, {
-            hint: `fix the cause, then run the same command again: run ${ctx.state.run} resumes at step ${step.id} (or abandon it with --abandon)`,
+            hint: `${resume.why === null ? 'fix the cause' : resume.why}, then run the same command again: run ${ctx.state.run} resumes at step ${to} (or abandon it with --abandon)`,
           });
         }
         await record(ctx, 'run exception', { index: i, step: step.id, reason, failure: printable(failure ?? '') });
@@ -915,7 +740,7 @@ export async function runRun(templateArg: string | undefined, opts: RunOptions, 
     });
   }
   const ws = openWorkspace(workspaceDir(global, io));
-  const ask = new Asker(answers, answersDir, prompter, io.cwd, !global.input);
+  const ask = new Asker(answers, answersDir, prompter, io.cwd, !global.input, pathKind);
   const say = (text: string): void => (global.json ? io.stderr(text) : io.stdout(text));
   const open = openRuns(ws, t.id);
   const current = open[open.length - 1];

@@ -204,7 +204,7 @@ export function runTargetsAdd(files: readonly string[], opts: TargetsAddOptions,
   return editTargets(global, io, 'targets add', { files: [...files], path: opts.path ?? null }, async (draft) => {
     // Every target path is checked before the first byte is hashed.
     const paths = files.map((f) => targetPathFor(basename(f), opts.path, files.length, f));
-    const bar = progressBar({ label: 'hashing', write: io.stderr, isTTY: io.isTTY, clock: io.monotonic ?? (() => performance.now()) });
+    const bar = progressBar({ label: 'hashing', write: io.stderr, isTTY: io.stderrIsTTY === true, clock: io.monotonic ?? (() => performance.now()) });
     let hashed: HashedFile[];
     try {
       hashed = await hashFiles(

@@ -5,7 +5,8 @@ import { UsageError, VerificationError } from '../../errors.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
 import { COLOR, PLAIN, renderVerifyReport } from '../../ui/render.js';
 import { CLIENT_FAMILIES, parseClientList, type ClientFamily, type ClientVerdicts } from '../../verify/clients.js';
-import { verifyRepository } from '../../verify/repository.js';
+import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
+import { progressBar } from '../../ui/progress.js';
 import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { parseTimeOption } from '../options.js';
@@ -40,6 +41,25 @@ function requiredClients(text: string | undefined): readonly ClientFamily[] {
   return r.ok;
 }
 
+/** Runs `work` over `source`, showing on stderr how many files it has read so far (a long verify). */
+function withProgress<T>(io: Io, source: MetadataSource, work: (s: MetadataSource) => T): T {
+  const bar = progressBar({ label: 'verifying', unit: 'files', write: io.stderr, isTTY: io.stderrIsTTY === true, clock: io.monotonic ?? (() => performance.now()) });
+  const seen = new Set<string>();
+  const counted: MetadataSource = {
+    names: source.names,
+    read: (name) => {
+      seen.add(name);
+      bar.update(seen.size, Math.max(seen.size, source.names.length));
+      return source.read(name);
+    },
+  };
+  try {
+    return work(counted);
+  } finally {
+    bar.finish();
+  }
+}
+
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
   let dir = resolve(io.cwd, dirArg ?? '.');
   // A workspace keeps its published metadata in metadata/.
@@ -50,12 +70,14 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     opts.trustedRoot === undefined
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
-  const report = verifyRepository(metadataDirSource(dir), {
-    atMs,
-    allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
-    paranoid: opts.paranoid === true,
-    ...(trustedRoot ? { trustedRoot } : {}),
-  });
+  const report = withProgress(io, metadataDirSource(dir), (source) =>
+    verifyRepository(source, {
+      atMs,
+      allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
+      paranoid: opts.paranoid === true,
+      ...(trustedRoot ? { trustedRoot } : {}),
+    })
+  );
   if (global.json) {
     io.stdout(JSON.stringify({ directory: dir, paranoid: opts.paranoid === true, ...report }, null, 2) + '\n');
   } else {
