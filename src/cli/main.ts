@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
-import { processIo, type GlobalOptions, type Io } from './io.js';
+import { processIo, safeIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
@@ -521,8 +521,9 @@ function report(err: CeremonyError, io: Io, json: boolean): number {
  * Runs the command line and returns the exit code. Never throws.
  * @param argv arguments after `node tuf-ceremony`
  */
-export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = processIo()): Promise<number> {
   let result: number = EXIT.OK;
+  const io = safeIo(rawIo, argv.includes('--json'));
   const program = buildProgram(io, (code) => {
     result = code;
   });

@@ -154,7 +154,8 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
 
   const review = [
     ...(target.kind === 'metadata' ? [`File: ${file} (plain metadata: the signature will be appended to it)`] : [`Request: ${file}`]),
-    ...reviewLines({ role: target.role, draft: target.signed, previous: target.role === 'root' ? target.trustedRoot : null, keyholders: target.keyholders, nowMs, trustedRoot: target.trustedRoot }),
+    // Names: bound in the signed key objects, or the keyholder's own (their key file); the request's map is an unbound label.
+    ...reviewLines({ role: target.role, draft: target.signed, previous: target.role === 'root' ? target.trustedRoot : null, keyholders: { [keyid]: pub.name }, labels: target.keyholders, nowMs, trustedRoot: target.trustedRoot }),
     ...target.legacy.map((l) => `note: older format: ${l}`),
     `Signing key: ${pub.name}, key ${keyid}${keyid === pub.keyid ? '' : ` (listed under this key ID; your key file says ${pub.keyid})`}`,
   ];
