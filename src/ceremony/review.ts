@@ -652,7 +652,7 @@ export function buildReview(args: ReviewArgs): Review {
   if (exp !== undefined && exp.ms <= nowMs) warnings.push('WARNING: the draft is already expired: clients will refuse it');
   const minDays = args.minExpiryDays ?? DEFAULT_MIN_EXPIRY_DAYS[draft._type] ?? 1;
   if (exp !== undefined && exp.ms > nowMs && expWasMs !== undefined && exp.ms < expWasMs && exp.ms - nowMs < minDays * DAY_MS) {
-    warnings.push(`WARNING: the expiry is shortened to ${expiresIn(exp.ms, nowMs)}, under the minimum of ${plural(minDays, 'day')}`);
+    warnings.push(`WARNING: the expiry is shortened: it expires ${expiresIn(exp.ms, nowMs)}, under the minimum of ${plural(minDays, 'day')}`);
   }
   const unknown = unknownFields(draft);
   if (unknown.length > 0) {

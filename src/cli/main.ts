@@ -302,6 +302,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--out <FILE>', 'where to write (default: ROLE-vN-HASH.NAME.sig.json here; for metadata: the file itself)')
     .option('--trusted-root <FILE>', 'a root you trust: the request must carry this very root (for metadata: whose keys may sign)')
     .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
+    .option('--full', 'print the whole review at once (default on a terminal: the summary, then the details in less)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action(async (file: string, opts: SignOptions) => {

@@ -7,9 +7,8 @@
  * lone surrogates and unassigned or private-use code points are written as
  * `\u{202E}`, never passed to the terminal to interpret.
  *
- * Two layers: {@link showText} for every value taken from a file (it also
- * writes a `\u{` already in the text as `\\u{`, so no escape can be faked),
- * and {@link terminalSafe}, the choke point every line passes on its way to
+ * Two layers: {@link showText} for every value taken from a file, and
+ * {@link terminalSafe}, the choke point every line passes on its way to
  * stdout and stderr (it keeps only the colour codes and progress-bar
  * controls this program writes itself). Pure.
  */
@@ -41,12 +40,13 @@ export function hasHiddenCharacters(text: string): boolean {
 }
 
 /**
- * A value from a file, made safe and unambiguous for one line of a
- * terminal: every hidden character (including newline and tab) as
- * `\u{…}`, and a `\u{` that was in the text as `\\u{`.
+ * A value from a file, made safe for one line of a terminal: every hidden
+ * character (including newline and tab) as `\u{…}`. Idempotent, so a line
+ * may pass it twice. (Text that already reads `\u{1B}` is shown as it is:
+ * either way the reader sees that something unusual is there.)
  */
 export function showText(text: string): string {
-  return hideAll(text.replaceAll('\\u{', '\\\\u{'), () => false);
+  return hideAll(text, () => false);
 }
 
 /** `"name"` with {@link showText} inside: for names and paths in a sentence. */

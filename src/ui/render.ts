@@ -3,6 +3,7 @@
  * Turns results into the lines people read. Pure: strings out, no terminal.
  */
 import type { ThresholdResult } from '../metadata/verify.js';
+import { showText } from './escape.js';
 import type { VerifyReport, VerifyStep } from '../verify/repository.js';
 
 export interface Style {
@@ -66,14 +67,15 @@ function stepText(s: VerifyStep, owners: { readonly [k: string]: string }): stri
 
 /** The human report of `verify`: one line per step, then warnings and the verdict. */
 export function renderVerifyReport(report: VerifyReport, dir: string, style: Style): string[] {
-  const lines: string[] = [style.dim(`verifying ${dir} at ${report.at}`)];
+  // Text from the files (names, paths, messages quoting them) is escaped before it is coloured.
+  const lines: string[] = [style.dim(`verifying ${showText(dir)} at ${showText(report.at)}`)];
   for (const s of report.steps) {
-    lines.push(`${s.ok ? style.ok('ok  ') : style.bad('FAIL')}  ${stepText(s, report.keyOwners)}`);
-    for (const p of s.problems) lines.push(`      ${style.bad('→')} ${p}`);
+    lines.push(`${s.ok ? style.ok('ok  ') : style.bad('FAIL')}  ${showText(stepText(s, report.keyOwners))}`);
+    for (const p of s.problems) lines.push(`      ${style.bad('→')} ${showText(p)}`);
   }
   const stepFailures = new Set(report.steps.flatMap((s) => s.problems.map((p) => `${s.file}: ${s.role}: ${p}`)));
-  for (const f of report.failures) if (!stepFailures.has(f)) lines.push(`${style.bad('FAIL')}  ${f}`);
-  for (const w of report.warnings) lines.push(`${style.warn('warning')}: ${w.file}: ${w.message}`);
+  for (const f of report.failures) if (!stepFailures.has(f)) lines.push(`${style.bad('FAIL')}  ${showText(f)}`);
+  for (const w of report.warnings) lines.push(`${style.warn('warning')}: ${showText(w.file)}: ${showText(w.message)}`);
   const n = report.failures.length;
   lines.push(
     report.ok
@@ -85,6 +87,6 @@ export function renderVerifyReport(report: VerifyReport, dir: string, style: Sty
 
 /** A signing device as one line: `backend=pkcs11, model=…, serial=…`. */
 export function deviceText(device: object): string {
-  const parts = Object.entries(device).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const parts = Object.entries(device).map(([k, v]) => `${showText(k)}=${showText(typeof v === 'string' ? v : JSON.stringify(v))}`);
   return parts.length > 0 ? parts.join(', ') : 'unknown';
 }

@@ -23,6 +23,7 @@ import {
   type TufKey,
 } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse.js';
+import { targetPathWarnings } from '../ceremony/target-paths.js';
 import {
   binNames,
   isExpired,
@@ -77,7 +78,8 @@ export type WarningCode =
   | 'SAME_KEY_TWO_IDS'
   | 'ABSENT_KEY'
   | 'ROLE_NOT_PRESENT'
-  | 'ROOT_JSON';
+  | 'ROOT_JSON'
+  | 'TARGET_PATH';
 
 export interface VerifyWarning {
   readonly code: WarningCode;
@@ -145,6 +147,7 @@ class Run {
     if (!this.warnedFiles.has(name)) {
       this.warnedFiles.add(name);
       for (const l of md.legacy) this.warn('LEGACY_FORMAT', name, l);
+      if (md.signed._type === 'targets') for (const w of targetPathWarnings(Object.keys(md.signed.targets))) this.warn('TARGET_PATH', name, w);
     }
     return md;
   }

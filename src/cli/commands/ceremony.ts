@@ -44,6 +44,7 @@ import { metadataDirSource, readBoundedFile, readOptionalFile } from '../../stor
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, audit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { minExpiryDays } from '../review-options.js';
 
 /** The published version a draft of `role` is compared with. */
 function previousOf(c: Ceremony, role: DraftRole): Signed | null {
@@ -86,7 +87,7 @@ export async function runDiff(role: string | undefined, global: GlobalOptions, i
     const r = assertDraftRole(d.md.signed._type);
     const previous = previousOf(c, r);
     const names = nameRecord(c, [...keyIdsOf(d.md.signed), ...keyIdsOf(trustedRoot(c)), ...keyIdsOf(previous)], d.md.signed._type === 'root' ? d.md.signed : null);
-    const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c) });
+    const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c), ...minExpiryDays(io) });
     return { role: r, version: d.md.signed.version, signedSha256: sha256Hex(d.md.signedBytes), errors: draftErrors(c, r, d.md.signed, nowMs), review: lines };
   });
   const lines: string[] = [];
