@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { buildReview } from '../../src/ceremony/review.js';
 import { withOwner } from '../../src/metadata/key-owner.js';
 import type { Root, Targets } from '../../src/metadata/model.js';
+import { targetPathWarnings } from '../../src/ceremony/target-paths.js';
 import { jsonSafe, showText, terminalSafe } from '../../src/ui/escape.js';
 import { COLOR } from '../../src/ui/render.js';
 import { testKey } from '../support/keys.js';
@@ -120,5 +121,17 @@ describe('escaping (property over every printed review field)', () => {
       }),
       { numRuns: 1000, seed: 14 }
     );
+  });
+});
+
+describe('target paths verify reports', () => {
+  test('hidden characters, NFD and lookalikes are named, escaped', () => {
+    const w = targetPathWarnings(['ok/a.txt', 'bad/\u202Eexe.txt', 'x/Caf\u00e9', 'x/cafe\u0301', 'x/README', 'x/readme']);
+    assert.deepEqual(w, [
+      'target path contains invisible, bidi or other hidden characters (bad/\\u{202E}exe.txt)',
+      'target path is not in Unicode normal form NFC: it would show the same as another path (x/cafe\u0301)',
+      'target paths "x/Caf\u00e9" and "x/cafe\u0301" differ only by case or Unicode normalization',
+      'target paths "x/README" and "x/readme" differ only by case or Unicode normalization',
+    ]);
   });
 });
