@@ -14,6 +14,7 @@ import type { RunOptions } from './commands/run.js';
 import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
+import { colourWanted } from '../ui/render.js';
 
 export { VERSION };
 
@@ -30,7 +31,7 @@ function globals(program: Command, io: Io): GlobalOptions {
   return {
     dir: o.dir,
     json: o.json === true,
-    color: o.color !== false && io.env['NO_COLOR'] === undefined && io.isTTY && o.json !== true,
+    color: colourWanted(io.env, io.isTTY, o.color !== false, o.json === true),
     input: o.input !== false,
     yes: o.yes === true,
   };
@@ -48,7 +49,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .version(VERSION, '-V, --version')
     .option('--dir <DIR>', 'the ceremony workspace (default: the current directory)')
     .option('--json', 'machine-readable output on stdout (messages stay on stderr)')
-    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR=1 colours output that is not a terminal)')
     .option('--no-input', 'never prompt: a missing answer is an error')
     .option('--yes', 'answer yes to confirmations')
     .addHelpText('after', EXIT_CODES_HELP)

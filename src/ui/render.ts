@@ -3,6 +3,7 @@
  * Turns results into the lines people read. Pure: strings out, no terminal.
  */
 import type { ThresholdResult } from '../metadata/verify.js';
+import { Chalk } from 'chalk';
 import { showText } from './escape.js';
 import type { VerifyReport, VerifyStep } from '../verify/repository.js';
 
@@ -14,12 +15,32 @@ export interface Style {
 }
 
 export const PLAIN: Style = { ok: (s) => s, bad: (s) => s, warn: (s) => s, dim: (s) => s };
+
+// chalk at level 1 (the 16 basic colours every colour terminal has); whether
+// to colour at all is decided once, by {@link colourWanted}, not by chalk's
+// own look at the process.
+const chalk = new Chalk({ level: 1 });
 export const COLOR: Style = {
-  ok: (s) => `\u001b[32m${s}\u001b[39m`,
-  bad: (s) => `\u001b[31m${s}\u001b[39m`,
-  warn: (s) => `\u001b[33m${s}\u001b[39m`,
-  dim: (s) => `\u001b[2m${s}\u001b[22m`,
+  ok: (s) => chalk.green(s),
+  bad: (s) => chalk.red(s),
+  warn: (s) => chalk.yellow(s),
+  dim: (s) => chalk.dim(s),
 };
+
+/**
+ * Whether to colour human output: never with `--no-color`, `--json`,
+ * `NO_COLOR` (set and not empty), `FORCE_COLOR=0` or `TERM=dumb`; always with
+ * another `FORCE_COLOR`; else when the output is a terminal.
+ */
+export function colourWanted(env: { readonly [name: string]: string | undefined }, isTTY: boolean, flag: boolean, json: boolean): boolean {
+  if (!flag || json) return false;
+  const no = env['NO_COLOR'];
+  if (no !== undefined && no !== '') return false;
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env['TERM'] === 'dumb') return false;
+  return isTTY;
+}
 
 /** A key as people name it: the first 8 hex digits, and its owner if known. */
 export function keyLabel(keyid: string, owners: { readonly [k: string]: string }): string {

@@ -14,7 +14,8 @@ import { withOwner } from '../../src/metadata/key-owner.js';
 import type { Root, Targets } from '../../src/metadata/model.js';
 import { targetPathWarnings } from '../../src/ceremony/target-paths.js';
 import { jsonSafe, showText, terminalSafe } from '../../src/ui/escape.js';
-import { COLOR } from '../../src/ui/render.js';
+import { showReview } from '../../src/cli/review-screen.js';
+import { COLOR, colourWanted } from '../../src/ui/render.js';
 import { testKey } from '../support/keys.js';
 import { buildRepository } from '../support/repo.js';
 
@@ -133,5 +134,36 @@ describe('target paths verify reports', () => {
       'target paths "x/Caf\u00e9" and "x/cafe\u0301" differ only by case or Unicode normalization',
       'target paths "x/README" and "x/readme" differ only by case or Unicode normalization',
     ]);
+  });
+});
+
+describe('colours (chalk) after escaping', () => {
+  test('NO_COLOR, FORCE_COLOR, TERM=dumb, --no-color, --json and terminals decide', () => {
+    assert.equal(colourWanted({}, true, true, false), true);
+    assert.equal(colourWanted({}, false, true, false), false);
+    assert.equal(colourWanted({ NO_COLOR: '1' }, true, true, false), false);
+    assert.equal(colourWanted({ NO_COLOR: '' }, true, true, false), true);
+    assert.equal(colourWanted({ FORCE_COLOR: '1' }, false, true, false), true);
+    assert.equal(colourWanted({ FORCE_COLOR: '0' }, true, true, false), false);
+    assert.equal(colourWanted({ TERM: 'dumb' }, true, true, false), false);
+    assert.equal(colourWanted({ FORCE_COLOR: '1' }, true, false, false), false);
+    assert.equal(colourWanted({ FORCE_COLOR: '1' }, true, true, true), false);
+  });
+
+  test('the review colours added, removed and warnings; a value\'s escape inside a coloured line is text', () => {
+    const repo = buildRepository({ expires: '2027-06-01T00:00:00Z', rootVersions: 1 });
+    const v1 = (repo.roots[0] as NonNullable<(typeof repo.roots)[0]>).signed;
+    const k = testKey('colour/new');
+    const draft = { ...v1, version: 2, 'x-evil': '\u001b[2J', keys: { ...v1.keys, [k.keyid]: k.tuf }, roles: { ...v1.roles, root: { keyids: [...(v1.roles['root']?.keyids ?? []), k.keyid], threshold: 1 } } } as Root;
+    const review = buildReview({ role: 'root', draft, previous: v1, keyholders: {}, labels: { [k.keyid]: 'x\u001b[31my' }, nowMs: NOW });
+    let out = '';
+    const io = { stdout: () => undefined, stderr: () => undefined, env: {}, now: () => NOW, isTTY: false, cwd: '.', prompter: null };
+    showReview(review, io, { full: true, write: (t) => (out += terminalSafe(t)), style: COLOR, header: [], footer: [], interactive: false });
+    /* eslint-disable no-control-regex */
+    assert.match(out, /\u001b\[33mWARNING: root role threshold lowered 2 → 1[^\n]*\u001b\[39m/u);
+    assert.match(out, /\u001b\[32m {6}\+ "x\\u\{1B\}\[31my"\? \(an unbound label/u);
+    assert.match(out, /Field "x-evil": added "\\u\{1B\}\[2J"/u);
+    assert.doesNotMatch(out.replace(/\u001b\[(?:32|33|31|39)m/gu, ''), /\u001b/u);
+    /* eslint-enable no-control-regex */
   });
 });
