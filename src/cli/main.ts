@@ -324,11 +324,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   program
     .command('status')
     .description('every draft: who signed, the thresholds of the old and the new root, who can still sign; published metadata and expiry')
+    .option('--html <FILE>', "also write FILE: the root's roles, keys by keyholder and thresholds, old → new, as a picture (HTML with inline SVG, A4)")
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async () => {
+    .action(async (opts: { html?: string }) => {
       const { runStatus } = await import('./commands/ceremony.js');
-      setResult(await runStatus(globals(program, io), io));
+      setResult(await runStatus(globals(program, io), io, opts));
     });
   program
     .command('publish')
