@@ -131,8 +131,9 @@ describe('the crafted request in a real terminal (tmux)', { skip }, () => {
     const term = await run(`sign crafted.request.json --key alice.key`);
     try {
       // less shows the summary again, then the details with the escapes as text.
-      const inLess = await term.waitFor(/x-note-00/);
-      assert.match(inLess, /\\u\{1B\}\[3A\\u\{D\}\\u\{1B\}\[2KRoot role: unchanged/);
+      // (Waiting for the very text: less may still be drawing when a capture is taken.)
+      const inLess = await term.waitFor(/\\u\{1B\}\[3A\\u\{D\}\\u\{1B\}\[2KRoot role: unchanged/);
+      assert.match(inLess, /x-note-00/);
       term.keys('q');
       // (The prompt library wraps its own line at the terminal's width.)
       const atPrompt = await term.waitFor(/Sign root version 2, SHA-256 (?:[0-9a-f]{4} ){15}[0-9a-f]{4}, as\s+alice\?/);

@@ -24,6 +24,7 @@ import { makeSignatureFile, serializeSignatureFile } from '../../ceremony/signat
 import { expectKey } from '../../crypto/signer.js';
 import { CancelledError, InputError, SignerError } from '../../errors.js';
 import { parseJson, type JsonObject } from '../../metadata/json.js';
+import { keyOwner } from '../../metadata/key-owner.js';
 import { verifySignature, type TufKey } from '../../metadata/keys.js';
 import type { Metadata, ParsedMetadata, Root, Signed, TopLevelRole } from '../../metadata/model.js';
 import { MAX_ROOT_BYTES, parseMetadata } from '../../metadata/parse.js';
@@ -176,7 +177,13 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
     header: [target.kind === 'metadata' ? `File: ${showText(file)} (plain metadata: the signature will be appended to it)` : `Request: ${showText(file)}`],
     footer: [
       ...target.legacy.map((l) => `note: older format: ${showText(l)}`),
-      `Signing key: ${pub.name}, key ${keyid}${keyid === pub.keyid ? '' : ` (listed under this key ID; your key file says ${pub.keyid})`}`,
+      `Signing key: ${pub.name}, key ${keyid}${
+        keyid === pub.keyid
+          ? ''
+          : keyOwner(target.eligible.get(keyid)) === pub.name
+            ? ` (your key with your name bound in it; your key file's own ID is ${pub.keyid})`
+            : ` (listed under this key ID; your key file says ${pub.keyid})`
+      }`,
     ],
   });
 
