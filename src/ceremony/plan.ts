@@ -34,6 +34,7 @@ import {
   type RoleSetting,
   type Source,
 } from './root-draft.js';
+import { withOwner } from '../metadata/key-owner.js';
 
 /** Largest plan file read: 1 MiB. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
@@ -131,15 +132,21 @@ export function parsePlan(bytes: Uint8Array, file: string): Plan {
 
 // ## Applying a plan
 
+/** Roles whose keys keyholders hold: their names are bound in the key objects. */
+const OFFLINE_ROLES: readonly string[] = ['root', 'targets'];
+
 function resolveEntry(
   resolve: KeyResolver,
   who: string,
   kind: 'keyholder' | 'key-file',
-  source: Required<Source>
+  source: Required<Source>,
+  bind: boolean
 ): { keyid: string; key: ReturnType<KeyResolver>['key']; source: Source } {
   try {
     const r = resolve(who, kind);
-    return { keyid: r.keyid, key: r.key, source };
+    // A keyholder's name goes into the signed key object of an offline role (issue 14 §1).
+    const k = r.keyholder === undefined || !bind ? r : withOwner(r.key, r.keyholder);
+    return { keyid: k.keyid, key: k.key, source };
   } catch (e) {
     // Name the plan entry; other errors (a file that cannot be read: exit 3) keep their kind.
     if (!(e instanceof InputError)) throw e;
@@ -182,10 +189,10 @@ export function applyPlan(
     if (p === undefined) continue;
     const keys = [
       ...p.keyholders.map((who, i) =>
-        resolveEntry(resolve, who, 'keyholder', { file: plan.file, field: formatPath(['roles', role, 'keyholders', i]) })
+        resolveEntry(resolve, who, 'keyholder', { file: plan.file, field: formatPath(['roles', role, 'keyholders', i]) }, OFFLINE_ROLES.includes(role))
       ),
       ...p.keys.map((who, i) =>
-        resolveEntry(resolve, who, 'key-file', { file: plan.file, field: formatPath(['roles', role, 'keys', i]) })
+        resolveEntry(resolve, who, 'key-file', { file: plan.file, field: formatPath(['roles', role, 'keys', i]) }, OFFLINE_ROLES.includes(role))
       ),
     ];
     settings.push({

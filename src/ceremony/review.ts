@@ -14,6 +14,7 @@
  */
 import { canonicalBytes, canonicalize, compareCodePoints } from '../metadata/canonical.js';
 import { parseExpires, roundDays } from '../metadata/expires.js';
+import { keyOwner } from '../metadata/key-owner.js';
 import type { TufKey } from '../metadata/keys.js';
 import {
   own,
@@ -28,6 +29,7 @@ import {
   type TargetFile,
   type Targets,
 } from '../metadata/model.js';
+import { showText } from '../ui/escape.js';
 import { sha256Hex } from './request.js';
 
 export interface ReviewArgs {
@@ -37,8 +39,24 @@ export interface ReviewArgs {
   readonly draft: Signed;
   /** The published version of the role (for root: the trusted root); null when there is none. */
   readonly previous: Signed | null;
-  /** Keyholder names by key ID (labels only). */
+  /**
+   * Keyholder names by key ID from the reader's own registry (the
+   * coordinator's workspace, the keyholder's own public key file): trusted
+   * by the reader. Names bound in the signed key objects
+   * (`x-tuf-on-ci-keyowner`) are read from the metadata itself.
+   */
   readonly keyholders: { readonly [keyid: string]: string };
+  /**
+   * Names by key ID that nothing binds (a request's `keyholders` map: not
+   * covered by the hash read aloud): shown marked as unbound labels, and a
+   * warning when one contradicts a bound name.
+   */
+  readonly labels?: { readonly [keyid: string]: string };
+  /**
+   * Days: an expiry shortened to less than this many days from now is a
+   * warning (default {@link DEFAULT_MIN_EXPIRY_DAYS} for the role).
+   */
+  readonly minExpiryDays?: number;
   /** Reference time for "expires in N days". */
   readonly nowMs: number;
   /**
@@ -49,6 +67,16 @@ export interface ReviewArgs {
 }
 
 const DAY_MS = 86_400_000;
+
+/** The default of {@link ReviewArgs.minExpiryDays} by role type. */
+export const DEFAULT_MIN_EXPIRY_DAYS: { readonly [type: string]: number } = { root: 90, targets: 30, snapshot: 1, timestamp: 1 };
+
+/** Roles whose keys are online (the repository signs with them unattended). */
+const ONLINE_ROLES = ['snapshot', 'timestamp'];
+/** Roles whose keys are offline, held by keyholders. */
+const OFFLINE_ROLES = ['root', 'targets'];
+/** At most this many keys added or removed are listed per role in the summary. */
+const SUMMARY_KEYS = 6;
 
 /**
  * A hex digest in groups of 4 characters separated by spaces
@@ -73,15 +101,49 @@ export function expiresIn(expiresAtMs: number, nowMs: number): string {
   return `in ${plural(roundDays(nowMs, expiresAtMs), 'day')}`;
 }
 
-type Names = { readonly [keyid: string]: string };
 type KeyMap = { readonly [keyid: string]: TufKey };
+
+/**
+ * Where key names come from, and the warnings found while naming keys.
+ * `registry`: the reader's own (trusted); `labels`: unbound (a request's).
+ */
+interface Names {
+  readonly registry: { readonly [keyid: string]: string };
+  readonly labels: { readonly [keyid: string]: string };
+  readonly warnings: string[];
+}
+
+function warnOnce(names: Names, w: string): void {
+  if (!names.warnings.includes(w)) names.warnings.push(w);
+}
+
+/**
+ * The name of a key as the review may show it: bound in the signed key
+ * object, else from the reader's registry, else an unbound label marked as
+ * such, else none.
+ */
+function keyName(keyid: string, names: Names, key: TufKey | undefined): string {
+  const bound = keyOwner(key);
+  const reg = own(names.registry, keyid);
+  const label = own(names.labels, keyid);
+  const short16 = keyid.slice(0, 16);
+  if (bound !== undefined && reg !== undefined && bound !== reg) {
+    warnOnce(names, `WARNING: key ${short16} is bound to "${bound}" in the signed key, but your registry names it "${reg}"`);
+  }
+  const name = bound ?? reg;
+  if (label !== undefined && name !== undefined && label !== name) {
+    warnOnce(names, `WARNING: the request names key ${short16} "${label}", but it is "${name}": the request's names were altered`);
+  }
+  if (name !== undefined) return name;
+  if (label !== undefined) return `"${label}"? (an unbound label from the request, not covered by the hash)`;
+  return 'no keyholder name';
+}
 
 /** `alice (ed25519 key 1bf1c6e3a1b2c3d4)`: the name, the key type and the first 16 hex digits. */
 function keyText(keyid: string, names: Names, ...maps: (KeyMap | undefined)[]): string {
   let key: TufKey | undefined;
   for (const m of maps) key ??= m === undefined ? undefined : own(m, keyid);
-  const name = own(names, keyid) ?? 'no keyholder name';
-  return `${name} (${key?.keytype ?? 'unknown'} key ${keyid.slice(0, 16)})`;
+  return `${keyName(keyid, names, key)} (${key?.keytype ?? 'unknown'} key ${keyid.slice(0, 16)})`;
 }
 
 function short(value: unknown, max = 120): string {
@@ -222,7 +284,12 @@ function rootLines(draft: Root, previous: Root | null, names: Names): string[] {
   const who = (r: Root): string => {
     const role = own(r.roles, 'root');
     if (role === undefined) return 'no root role';
-    const list = role.keyids.map((k) => own(names, k) ?? k.slice(0, 16)).join(', ');
+    const list = role.keyids
+      .map((k) => {
+        const n = keyOwner(own(r.keys, k)) ?? own(names.registry, k);
+        return n ?? (own(names.labels, k) === undefined ? k.slice(0, 16) : `"${own(names.labels, k) ?? ''}"?`);
+      })
+      .join(', ');
     return `${String(role.threshold)} of ${String(role.keyids.length)} (${list})`;
   };
   lines.push(
@@ -404,71 +471,236 @@ function metaLines(next: { readonly [f: string]: MetaFile }, prev: { readonly [f
   return lines.length === 0 ? ['Meta: unchanged'] : ['Meta:', ...lines];
 }
 
-/**
- * The review of a draft against the previous version: role, version, expiry
- * ("in N days"), the SHA-256 of the canonical bytes in groups of four, then
- * what changed. For root: keys added and removed per role (with names),
- * thresholds, consistent_snapshot and who must sign. For targets: targets
- * added, removed and changed (length, hashes), and delegation changes (keys,
- * thresholds, paths and prefixes, terminating, succinct bins).
- */
-export function reviewLines(args: ReviewArgs): string[] {
-  const { draft, previous, nowMs } = args;
-  const names = args.keyholders;
-  const lines: string[] = [];
-  const hash = sha256Hex(canonicalBytes(draft));
+// ## The summary screen
 
-  lines.push(`Role: ${args.role}${args.role === draft._type ? '' : ` (${draft._type} metadata)`}`);
-  lines.push(`Version: ${String(draft.version)}${previous === null ? ' (no previous version)' : ` (previous version ${String(previous.version)})`}`);
+/** Fields of `signed` that TUF does not define for the role type. */
+function unknownFields(draft: Signed): string[] {
+  const known = new Set([...COMMON_FIELDS, ...(KNOWN_FIELDS[draft._type] ?? [])]);
+  return Object.keys(draft)
+    .filter((f) => !known.has(f))
+    .sort(compareCodePoints);
+}
+
+function signedDays(ms: number): string {
+  const d = Math.round(ms / DAY_MS);
+  return `${d >= 0 ? '+' : '−'}${plural(Math.abs(d), 'day')}`;
+}
+
+/** The public key a key object holds, to compare keys across key IDs; the key ID when it cannot be read. */
+function keyIdentity(keyid: string, keys: KeyMap): string {
+  const k = own(keys, keyid);
+  return k === undefined ? keyid : `${k.keytype}:${k.keyval.public}`;
+}
+
+/** One root role, old → new, in a line, then the keys that join and leave. */
+function roleSummary(role: string, next: RoleKeys | undefined, prev: RoleKeys | undefined, names: Names, nextKeys: KeyMap, prevKeys: KeyMap | undefined): string[] {
+  const t = (r: RoleKeys | undefined): string => (r === undefined ? 'none' : `${String(r.threshold)} of ${String(r.keyids.length)}`);
+  const added = (next?.keyids ?? []).filter((k) => !(prev?.keyids ?? []).includes(k));
+  const removed = prev === undefined ? [] : prev.keyids.filter((k) => !(next?.keyids ?? []).includes(k));
+  const moved = prevKeys === undefined ? `${t(next)} (new)` : t(prev) === t(next) && added.length === 0 ? `${t(next)} (unchanged)` : `${t(prev)} → ${t(next)}`;
+  const counts = [added.length > 0 ? `+${String(added.length)}` : '', removed.length > 0 ? `−${String(removed.length)}` : ''].filter((x) => x !== '').join(' ');
+  const lines = [`  ${role.padEnd(10)} ${moved}${counts === '' || prevKeys === undefined ? '' : `  (keys ${counts})`}`];
+  const list = (sign: string, ids: readonly string[], ...maps: (KeyMap | undefined)[]): void => {
+    for (const k of ids.slice(0, SUMMARY_KEYS)) lines.push(`      ${sign} ${keyText(k, names, ...maps)}`);
+    if (ids.length > SUMMARY_KEYS) lines.push(`      ${sign} … and ${String(ids.length - SUMMARY_KEYS)} more (in the details)`);
+  };
+  if (prevKeys !== undefined) {
+    list('+', added, nextKeys, prevKeys);
+    list('-', removed, prevKeys, nextKeys);
+  }
+  return lines;
+}
+
+function thresholdWarnings(label: string, next: RoleKeys | undefined, prev: RoleKeys | undefined, offline: boolean): string[] {
+  const w: string[] = [];
+  if (next === undefined) return w;
+  if (prev !== undefined && next.threshold < prev.threshold) {
+    w.push(`WARNING: ${label} threshold lowered ${String(prev.threshold)} → ${String(next.threshold)}: fewer keys are needed to sign`);
+  }
+  if (next.threshold > next.keyids.length) w.push(`WARNING: ${label}: the threshold ${String(next.threshold)} is above its ${plural(next.keyids.length, 'key')} and can never be met`);
+  else if (offline && next.keyids.length < next.threshold + 1 && (prev === undefined || prev.keyids.length - prev.threshold > next.keyids.length - next.threshold)) {
+    w.push(`WARNING: ${label}: ${String(next.threshold)} of ${plural(next.keyids.length, 'key')}: no spare key, losing one key locks the role (keep at least threshold + 1 keys)`);
+  }
+  return w;
+}
+
+function rootSummary(draft: Root, prev: Root | null, names: Names, warnings: string[]): string[] {
+  const lines = ['Keys and thresholds (old → new):'];
+  const roleNames = [...TOP_LEVEL_ROLES, ...Object.keys(draft.roles).filter((r) => !(TOP_LEVEL_ROLES as readonly string[]).includes(r)).sort(compareCodePoints)];
+  for (const r of roleNames) {
+    const next = own(draft.roles, r);
+    const before = prev === null ? undefined : own(prev.roles, r);
+    lines.push(...roleSummary(r, next, before, names, draft.keys, prev?.keys));
+    warnings.push(...thresholdWarnings(`${r} role`, next, before, OFFLINE_ROLES.includes(r)));
+    if (prev !== null && next !== undefined && before !== undefined) {
+      const added = next.keyids.filter((k) => !before.keyids.includes(k));
+      const unnamed = added.filter((k) => keyOwner(own(draft.keys, k)) === undefined && own(names.registry, k) === undefined);
+      if (unnamed.length > 0 && OFFLINE_ROLES.includes(r)) {
+        warnings.push(`WARNING: ${r} role: ${plural(unnamed.length, 'key')} added with no name bound in the signed key (${unnamed.map((k) => k.slice(0, 16)).join(', ')}): check the key IDs with their holders`);
+      }
+    }
+  }
+  // A key both online and offline: a compromise of the online server reaches an offline role.
+  const identities = (roles: readonly string[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    for (const r of roles) for (const k of own(draft.roles, r)?.keyids ?? []) m.set(keyIdentity(k, draft.keys), [...(m.get(keyIdentity(k, draft.keys)) ?? []), r]);
+    return m;
+  };
+  const online = identities(ONLINE_ROLES);
+  for (const [id, offRoles] of identities(OFFLINE_ROLES)) {
+    const on = online.get(id);
+    if (on !== undefined) warnings.push(`WARNING: one key is in the offline ${offRoles.join(' and ')} and the online ${on.join(' and ')} role: a compromise of the online server reaches ${offRoles.join(' and ')}`);
+  }
+  // One name bound to two keys of the root: a name does not prove who holds a key.
+  const byName = new Map<string, string[]>();
+  for (const [k, key] of Object.entries(draft.keys)) {
+    const n = keyOwner(key);
+    if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), k]);
+  }
+  for (const [n, ids] of byName) {
+    if (ids.length > 1) warnings.push(`WARNING: ${plural(ids.length, 'key')} are bound to the same name "${n}" (${ids.map((k) => k.slice(0, 16)).join(', ')})`);
+  }
+  return lines;
+}
+
+function targetsSummary(draft: Targets, prev: Targets | null, warnings: string[]): string[] {
+  const prevTargets = prev?.targets ?? {};
+  let added = 0;
+  let changed = 0;
+  let unchanged = 0;
+  for (const [p, f] of Object.entries(draft.targets)) {
+    const was = own(prevTargets, p);
+    if (was === undefined) added++;
+    else if (!same(was, f)) changed++;
+    else unchanged++;
+  }
+  const removed = Object.keys(prevTargets).filter((p) => !Object.hasOwn(draft.targets, p)).length;
+  const lines = [`Targets: ${String(added)} added, ${String(changed)} changed, ${String(removed)} removed, ${String(unchanged)} unchanged`];
+  const d = draft.delegations;
+  const pd = prev?.delegations;
+  if (d !== undefined || pd !== undefined) {
+    const roles = d?.roles ?? [];
+    const prevRoles = new Map((pd?.roles ?? []).map((r) => [r.name, r]));
+    const joined = roles.filter((r) => !prevRoles.has(r.name)).length;
+    const left = [...prevRoles.keys()].filter((n) => !roles.some((r) => r.name === n)).length;
+    const changedRoles = roles.filter((r) => prevRoles.has(r.name) && !same(r, prevRoles.get(r.name))).length;
+    const bins = d?.succinct_roles === undefined ? '' : `; succinct hash bins: ${binsText(d.succinct_roles)}, ${String(d.succinct_roles.threshold)} of ${plural(d.succinct_roles.keyids.length, 'key')}`;
+    lines.push(`Delegations: ${plural(roles.length, 'role')} (${String(joined)} new, ${String(changedRoles)} changed, ${String(left)} removed)${bins}`);
+    for (const r of roles) {
+      const was = prevRoles.get(r.name);
+      warnings.push(...thresholdWarnings(`delegated role "${r.name}"`, r, was, false));
+    }
+    if (d?.succinct_roles !== undefined) warnings.push(...thresholdWarnings('hash bins', d.succinct_roles, pd?.succinct_roles, false));
+  }
+  return lines;
+}
+
+/** A review: the summary screen, the details, the warnings (also in the summary) and the hash. */
+export interface Review {
+  /** One screen: role, version, expiry, keys and thresholds, counts, warnings, the hash. */
+  readonly summary: readonly string[];
+  /** Everything else, line by line. */
+  readonly details: readonly string[];
+  readonly warnings: readonly string[];
+  /** SHA-256 (hex) of the canonical bytes of the draft's `signed`: what is signed. */
+  readonly sha256: string;
+}
+
+/**
+ * The review of a draft against the previous version. The summary comes
+ * first and fits one screen whatever the draft's size: role, version and
+ * expiry (and how they moved), keys and thresholds old → new with the keys
+ * that join and leave, counts of targets and delegations, every warning
+ * (weakening: thresholds lowered, no spare key, expiry shortened under the
+ * minimum, a key shared by online and offline roles; fields TUF does not
+ * define; names that contradict the signed ones) and the SHA-256 in groups
+ * to read aloud. The details follow: for root, every key per role with
+ * names, consistent_snapshot and who must sign; for targets, targets added,
+ * removed and changed (length, hashes) and delegation changes.
+ *
+ * Every line is escaped (src/ui/escape.ts): text from the metadata cannot
+ * move the cursor, erase or reorder what is shown.
+ */
+export function buildReview(args: ReviewArgs): Review {
+  const { draft, previous, nowMs } = args;
+  const names: Names = { registry: args.keyholders, labels: args.labels ?? {}, warnings: [] };
+  const warnings: string[] = [];
+  const hash = sha256Hex(canonicalBytes(draft));
+  const summary: string[] = [];
+
+  summary.push(`Role: ${args.role}${args.role === draft._type ? '' : ` (${draft._type} metadata)`}`);
+  summary.push(`Version: ${String(draft.version)}${previous === null ? ' (no previous version)' : ` (previous version ${String(previous.version)})`}`);
   const exp = parseExpires(draft.expires);
+  const expWasMs = previous === null ? undefined : parseExpires(previous.expires)?.ms;
   const expText = exp === undefined ? `${draft.expires} (not a valid date-time)` : `${draft.expires}, ${expiresIn(exp.ms, nowMs)}`;
-  const expWas = previous === null ? '' : previous.expires === draft.expires ? ' (unchanged)' : ` (was ${previous.expires})`;
-  lines.push(`Expires: ${expText}${expWas}`);
-  lines.push(`SHA-256 of the bytes you sign: ${groupedHash(hash)}`);
+  const moved = exp !== undefined && expWasMs !== undefined && exp.ms !== expWasMs ? `, ${signedDays(exp.ms - expWasMs)}` : '';
+  const expWas = previous === null ? '' : previous.expires === draft.expires ? ' (unchanged)' : ` (was ${previous.expires}${moved})`;
+  summary.push(`Expires: ${expText}${expWas}`);
+  summary.push(`SHA-256 of the bytes you sign: ${groupedHash(hash)}`);
   if (previous !== null) {
-    lines.push(`Compared with: ${previous._type} version ${String(previous.version)}, SHA-256 ${groupedHash(sha256Hex(canonicalBytes(previous)))}`);
+    summary.push(`Compared with: ${previous._type} version ${String(previous.version)}, SHA-256 ${groupedHash(sha256Hex(canonicalBytes(previous)))}`);
   }
 
-  // Warnings first: they matter more than the details.
   if (previous !== null && previous._type !== draft._type) {
-    lines.push(`WARNING: the previous version is ${previous._type} metadata, the draft is ${draft._type}`);
+    warnings.push(`WARNING: the previous version is ${previous._type} metadata, the draft is ${draft._type}`);
   }
   if (previous !== null && draft._type === 'root' && draft.version !== previous.version + 1) {
-    lines.push(`WARNING: root version ${String(draft.version)} does not follow ${String(previous.version)}: clients accept only version ${String(previous.version + 1)}`);
+    warnings.push(`WARNING: root version ${String(draft.version)} does not follow ${String(previous.version)}: clients accept only version ${String(previous.version + 1)}`);
   } else if (previous !== null && draft.version <= previous.version) {
-    lines.push(`WARNING: version ${String(draft.version)} is not above the previous version ${String(previous.version)}: clients refuse it as a rollback`);
+    warnings.push(`WARNING: version ${String(draft.version)} is not above the previous version ${String(previous.version)}: clients refuse it as a rollback`);
   }
-  if (exp !== undefined && exp.ms <= nowMs) lines.push('WARNING: the draft is already expired: clients will refuse it');
-  if (previous !== null && previous.spec_version !== draft.spec_version) {
-    lines.push(`spec_version: ${previous.spec_version} → ${draft.spec_version}`);
+  if (exp !== undefined && exp.ms <= nowMs) warnings.push('WARNING: the draft is already expired: clients will refuse it');
+  const minDays = args.minExpiryDays ?? DEFAULT_MIN_EXPIRY_DAYS[draft._type] ?? 1;
+  if (exp !== undefined && exp.ms > nowMs && expWasMs !== undefined && exp.ms < expWasMs && exp.ms - nowMs < minDays * DAY_MS) {
+    warnings.push(`WARNING: the expiry is shortened: it expires ${expiresIn(exp.ms, nowMs)}, under the minimum of ${plural(minDays, 'day')}`);
+  }
+  const unknown = unknownFields(draft);
+  if (unknown.length > 0) {
+    const listed = unknown.slice(0, 6).map((f) => JSON.stringify(f)).join(', ');
+    warnings.push(
+      `WARNING: ${plural(unknown.length, 'field')} that TUF does not define in "signed" (${listed}${unknown.length > 6 ? `, … ${String(unknown.length - 6)} more` : ''}): they are signed too; see the details`
+    );
   }
 
   const prev = previous !== null && previous._type === draft._type ? previous : null;
+  const details: string[] = [];
+  if (previous !== null && previous.spec_version !== draft.spec_version) {
+    details.push(`spec_version: ${previous.spec_version} → ${draft.spec_version}`);
+  }
   switch (draft._type) {
     case 'root':
-      lines.push(...rootLines(draft, prev as Root | null, names));
+      summary.push(...rootSummary(draft, prev as Root | null, names, warnings));
+      details.push(...rootLines(draft, prev as Root | null, names));
       break;
     case 'targets':
-      lines.push(...targetsLines(draft, prev as Targets | null, names));
+      summary.push(...targetsSummary(draft, prev as Targets | null, warnings));
+      details.push(...targetsLines(draft, prev as Targets | null, names));
       break;
     case 'snapshot':
     case 'timestamp':
-      lines.push(...metaLines(draft.meta, prev === null ? undefined : (prev as { readonly meta: { readonly [f: string]: MetaFile } }).meta));
+      details.push(...metaLines(draft.meta, prev === null ? undefined : (prev as { readonly meta: { readonly [f: string]: MetaFile } }).meta));
+      summary.push(`Meta: ${plural(Object.keys(draft.meta).length, 'file')}`);
       break;
   }
-  lines.push(...otherFieldLines(draft, prev));
+  details.push(...otherFieldLines(draft, prev));
 
   if (draft._type !== 'root' && args.trustedRoot !== undefined && args.trustedRoot !== null) {
     const tr = args.trustedRoot;
     const role = own(tr.roles, draft._type);
     if (role === undefined) {
-      lines.push(`Signatures needed: the trusted root (version ${String(tr.version)}) has no ${draft._type} role`);
+      details.push(`Signatures needed: the trusted root (version ${String(tr.version)}) has no ${draft._type} role`);
     } else {
-      lines.push(
-        `Signatures needed: ${String(role.threshold)} of ${String(role.keyids.length)} ${draft._type} keys of the trusted root (version ${String(tr.version)}):`
-      );
-      for (const k of role.keyids) lines.push(`    ${keyText(k, names, tr.keys)}`);
+      details.push(`Signatures needed: ${String(role.threshold)} of ${String(role.keyids.length)} ${draft._type} keys of the trusted root (version ${String(tr.version)}):`);
+      for (const k of role.keyids) details.push(`    ${keyText(k, names, tr.keys)}`);
     }
   }
-  return lines;
+  const allWarnings = [...warnings, ...names.warnings];
+  summary.push(...(allWarnings.length === 0 ? ['Warnings: none'] : [`Warnings (${String(allWarnings.length)}):`, ...allWarnings]));
+  return { summary: summary.map(showText), details: details.map(showText), warnings: allWarnings.map(showText), sha256: hash };
+}
+
+/** The whole review as lines: the summary, then the details. */
+export function reviewLines(args: ReviewArgs): string[] {
+  const r = buildReview(args);
+  return [...r.summary, ...r.details];
 }

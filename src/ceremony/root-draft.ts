@@ -20,6 +20,7 @@
 import { InputError } from '../errors.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires, parseExpires } from '../metadata/expires.js';
+import { keyOwner } from '../metadata/key-owner.js';
 import { computeKeyId, type TufKey } from '../metadata/keys.js';
 import { own, ONLINE_ROLES, TOP_LEVEL_ROLES, type RoleKeys, type Root, type TopLevelRole } from '../metadata/model.js';
 import { decodeKeyCached } from '../metadata/verify.js';
@@ -702,7 +703,8 @@ export function keyholderNames(
     for (const [id, key] of Object.entries(root?.keys ?? {})) {
       if (byId.has(id)) continue;
       const fp = fingerprintOf(key);
-      const name = fp === undefined ? undefined : byFingerprint.get(fp);
+      // The registry's name first; else the name bound in the key object (tuf-on-ci's x-tuf-on-ci-keyowner).
+      const name = (fp === undefined ? undefined : byFingerprint.get(fp)) ?? keyOwner(key);
       if (name !== undefined) byId.set(id, name);
     }
   }

@@ -47,6 +47,7 @@ import {
   valueError,
   type Source,
 } from './root-draft.js';
+import { hiddenPathProblem, lookalikePaths, pathLookalikeKey } from './target-paths.js';
 
 export { setExpires } from './root-draft.js';
 
@@ -88,6 +89,8 @@ export function targetPathProblem(path: string): string | undefined {
   if (path.includes('\\')) return 'must not contain a backslash (paths are separated by /)';
   if (CONTROL.test(path)) return 'must not contain control characters';
   if (LONE_SURROGATE.test(path)) return 'is not valid Unicode (a lone surrogate)';
+  const hidden = hiddenPathProblem(path);
+  if (hidden !== undefined) return hidden;
   for (const segment of path.split('/')) {
     if (segment === '') return 'must not have an empty segment (// or a trailing /)';
     if (segment === '.' || segment === '..') return `must not have a ${quoted(segment)} segment`;
@@ -213,6 +216,7 @@ const sameHashes = (a: TargetFile['hashes'], b: TargetFile['hashes']): boolean =
 export function addTargets(draft: Targets, entries: readonly TargetEntry[]): AddTargetsResult {
   const seen = new Map<string, string>();
   const targets = new Map(Object.entries(draft.targets));
+  const lookalikes = new Map(Object.keys(draft.targets).map((p) => [pathLookalikeKey(p), p] as const));
   const changes: { path: string; change: TargetChange }[] = [];
   for (const e of entries) {
     const source = { ...(e.file === undefined ? {} : { file: e.file }), field: 'path' };
@@ -220,6 +224,13 @@ export function addTargets(draft: Targets, entries: readonly TargetEntry[]): Add
     const other = seen.get(e.path);
     if (other !== undefined) throw valueError(source, `${quoted(e.path)} is also the target path of ${other}: give each file its own --path`);
     seen.set(e.path, e.file ?? e.path);
+    // One path per look: no two paths of the role that differ only by case or normalization.
+    const key = pathLookalikeKey(e.path);
+    const twin = lookalikes.get(key);
+    if (twin !== undefined && twin !== e.path) {
+      throw valueError(source, `${quoted(e.path)} differs from the target path ${quoted(twin)} only by case or Unicode normalization: people could not tell them apart`);
+    }
+    lookalikes.set(key, e.path);
     if (!Number.isSafeInteger(e.length) || e.length < 0) throw valueError({ ...source, field: 'length' }, `${String(e.length)} is not a length`);
     const hashes = { sha256: e.hashes.sha256, sha512: e.hashes.sha512 };
     const was = targets.get(e.path);
@@ -645,6 +656,9 @@ export function checkTargetsDraft(draft: Targets, published: Targets | null, tru
     if (++unsafe <= MAX_LISTED) issue(targetField(p), `the target path ${problem}`);
   }
   if (unsafe > MAX_LISTED) issue('targets', `${String(unsafe - MAX_LISTED)} more unsafe target paths`);
+  for (const [a, b] of lookalikePaths(paths).slice(0, MAX_LISTED)) {
+    issue(targetField(b), `the target path ${quoted(b)} differs from ${quoted(a)} only by case or Unicode normalization`);
+  }
   if (paths.some((p) => SURROGATE.test(p))) {
     // Canonical JSON sorts keys by code point (python, go); @tufjs/canonical-json by UTF-16 code unit.
     const byCodePoint = [...paths].sort(compareCodePoints);

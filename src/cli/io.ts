@@ -3,6 +3,7 @@
  * The edges a command may touch, wired once in main.ts: output streams, the
  * environment, the clock. Tests pass their own.
  */
+import { jsonSafe, terminalSafe } from '../ui/escape.js';
 import { terminalPrompter, type Prompter } from '../ui/prompts.js';
 
 export interface Io {
@@ -51,6 +52,30 @@ export function processIo(): Io {
     stderrIsTTY: process.stderr.isTTY,
     cwd: process.cwd(),
     prompter: process.stdin.isTTY ? terminalPrompter() : null,
+  };
+}
+
+/**
+ * The one choke point between the commands and the terminal (issue 14 §0):
+ * human text on stdout and stderr passes {@link terminalSafe}, so no
+ * control, bidi or invisible character from a file is ever interpreted;
+ * `--json` output on stdout passes {@link jsonSafe} (still the same JSON).
+ * Prompt messages are shown with every hidden character escaped.
+ */
+export function safeIo(io: Io, json: boolean): Io {
+  const p = io.prompter;
+  return {
+    ...io,
+    stdout: (t) => io.stdout(json ? jsonSafe(t) : terminalSafe(t)),
+    stderr: (t) => io.stderr(terminalSafe(t)),
+    prompter:
+      p === null
+        ? null
+        : {
+            password: (m) => p.password(terminalSafe(m)),
+            confirm: (m, d) => p.confirm(terminalSafe(m), d),
+            input: (m, v) => p.input(terminalSafe(m), v),
+          },
   };
 }
 

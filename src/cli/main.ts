@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
-import { processIo, type GlobalOptions, type Io } from './io.js';
+import { processIo, safeIo, type GlobalOptions, type Io } from './io.js';
 import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
 import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
@@ -15,6 +15,7 @@ import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
 import { withLockScope } from '../store/lock.js';
+import { colourWanted } from '../ui/render.js';
 
 export { VERSION };
 
@@ -31,7 +32,7 @@ function globals(program: Command, io: Io): GlobalOptions {
   return {
     dir: o.dir,
     json: o.json === true,
-    color: o.color !== false && io.env['NO_COLOR'] === undefined && io.isTTY && o.json !== true,
+    color: colourWanted(io.env, io.isTTY, o.color !== false, o.json === true),
     input: o.input !== false,
     yes: o.yes === true,
   };
@@ -49,7 +50,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .version(VERSION, '-V, --version')
     .option('--dir <DIR>', 'the ceremony workspace (default: the current directory)')
     .option('--json', 'machine-readable output on stdout (messages stay on stderr)')
-    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR=1 colours output that is not a terminal)')
     .option('--no-input', 'never prompt: a missing answer is an error')
     .option('--yes', 'answer yes to confirmations')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -307,6 +308,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--out <FILE>', 'where to write (default: ROLE-vN-HASH.NAME.sig.json here; for metadata: the file itself)')
     .option('--trusted-root <FILE>', 'a root you trust: the request must carry this very root (for metadata: whose keys may sign)')
     .option('--passphrase-file <FILE>', 'read the passphrase from FILE (else TUF_CEREMONY_PASSPHRASE, else asked)')
+    .option('--full', 'print the whole review at once (default on a terminal: the summary, then the details in less)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action(async (file: string, opts: SignOptions) => {
@@ -328,11 +330,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('status')
     .description('every draft: who signed, the thresholds of the old and the new root, who can still sign; published metadata and expiry')
     .argument('[ROLE]', 'root or targets: also a check, exit 1 while that draft is not yet publishable')
+    .option('--html <FILE>', "also write FILE: the root's roles, keys by keyholder and thresholds, old → new, as a picture (HTML with inline SVG, A4)")
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async (role: string | undefined) => {
+    .action(async (role: string | undefined, opts: { html?: string }) => {
       const { runStatus } = await import('./commands/ceremony.js');
-      setResult(await runStatus(globals(program, io), io, role));
+      setResult(await runStatus(globals(program, io), io, role, opts));
     });
   program
     .command('publish')
@@ -527,8 +530,9 @@ function report(err: CeremonyError, io: Io, json: boolean): number {
  * Runs the command line and returns the exit code. Never throws.
  * @param argv arguments after `node tuf-ceremony`
  */
-export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = processIo()): Promise<number> {
   let result: number = EXIT.OK;
+  const io = safeIo(rawIo, argv.includes('--json'));
   const program = buildProgram(io, (code) => {
     result = code;
   });

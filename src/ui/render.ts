@@ -3,6 +3,8 @@
  * Turns results into the lines people read. Pure: strings out, no terminal.
  */
 import type { ThresholdResult } from '../metadata/verify.js';
+import { Chalk } from 'chalk';
+import { showText } from './escape.js';
 import type { VerifyReport, VerifyStep } from '../verify/repository.js';
 
 export interface Style {
@@ -13,12 +15,32 @@ export interface Style {
 }
 
 export const PLAIN: Style = { ok: (s) => s, bad: (s) => s, warn: (s) => s, dim: (s) => s };
+
+// chalk at level 1 (the 16 basic colours every colour terminal has); whether
+// to colour at all is decided once, by {@link colourWanted}, not by chalk's
+// own look at the process.
+const chalk = new Chalk({ level: 1 });
 export const COLOR: Style = {
-  ok: (s) => `\u001b[32m${s}\u001b[39m`,
-  bad: (s) => `\u001b[31m${s}\u001b[39m`,
-  warn: (s) => `\u001b[33m${s}\u001b[39m`,
-  dim: (s) => `\u001b[2m${s}\u001b[22m`,
+  ok: (s) => chalk.green(s),
+  bad: (s) => chalk.red(s),
+  warn: (s) => chalk.yellow(s),
+  dim: (s) => chalk.dim(s),
 };
+
+/**
+ * Whether to colour human output: never with `--no-color`, `--json`,
+ * `NO_COLOR` (set and not empty), `FORCE_COLOR=0` or `TERM=dumb`; always with
+ * another `FORCE_COLOR`; else when the output is a terminal.
+ */
+export function colourWanted(env: { readonly [name: string]: string | undefined }, isTTY: boolean, flag: boolean, json: boolean): boolean {
+  if (!flag || json) return false;
+  const no = env['NO_COLOR'];
+  if (no !== undefined && no !== '') return false;
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env['TERM'] === 'dumb') return false;
+  return isTTY;
+}
 
 /** A key as people name it: the first 8 hex digits, and its owner if known. */
 export function keyLabel(keyid: string, owners: { readonly [k: string]: string }): string {
@@ -66,14 +88,15 @@ function stepText(s: VerifyStep, owners: { readonly [k: string]: string }): stri
 
 /** The human report of `verify`: one line per step, then warnings and the verdict. */
 export function renderVerifyReport(report: VerifyReport, dir: string, style: Style): string[] {
-  const lines: string[] = [style.dim(`verifying ${dir} at ${report.at}`)];
+  // Text from the files (names, paths, messages quoting them) is escaped before it is coloured.
+  const lines: string[] = [style.dim(`verifying ${showText(dir)} at ${showText(report.at)}`)];
   for (const s of report.steps) {
-    lines.push(`${s.ok ? style.ok('ok  ') : style.bad('FAIL')}  ${stepText(s, report.keyOwners)}`);
-    for (const p of s.problems) lines.push(`      ${style.bad('→')} ${p}`);
+    lines.push(`${s.ok ? style.ok('ok  ') : style.bad('FAIL')}  ${showText(stepText(s, report.keyOwners))}`);
+    for (const p of s.problems) lines.push(`      ${style.bad('→')} ${showText(p)}`);
   }
   const stepFailures = new Set(report.steps.flatMap((s) => s.problems.map((p) => `${s.file}: ${s.role}: ${p}`)));
-  for (const f of report.failures) if (!stepFailures.has(f)) lines.push(`${style.bad('FAIL')}  ${f}`);
-  for (const w of report.warnings) lines.push(`${style.warn('warning')}: ${w.file}: ${w.message}`);
+  for (const f of report.failures) if (!stepFailures.has(f)) lines.push(`${style.bad('FAIL')}  ${showText(f)}`);
+  for (const w of report.warnings) lines.push(`${style.warn('warning')}: ${showText(w.file)}: ${showText(w.message)}`);
   const n = report.failures.length;
   lines.push(
     report.ok
@@ -85,6 +108,6 @@ export function renderVerifyReport(report: VerifyReport, dir: string, style: Sty
 
 /** A signing device as one line: `backend=pkcs11, model=…, serial=…`. */
 export function deviceText(device: object): string {
-  const parts = Object.entries(device).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const parts = Object.entries(device).map(([k, v]) => `${showText(k)}=${showText(typeof v === 'string' ? v : JSON.stringify(v))}`);
   return parts.length > 0 ? parts.join(', ') : 'unknown';
 }

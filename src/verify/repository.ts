@@ -27,6 +27,7 @@ import {
 } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse.js';
 import { ClientJudge, type ClientVerdicts } from './clients.js';
+import { targetPathWarnings } from '../ceremony/target-paths.js';
 import {
   isExpired,
   verifyRootRotation,
@@ -85,7 +86,8 @@ export type WarningCode =
   | 'ABSENT_KEY'
   | 'ROLE_NOT_PRESENT'
   | 'ROOT_JSON'
-  | 'KEY_ID_MISMATCH';
+  | 'KEY_ID_MISMATCH'
+  | 'TARGET_PATH';
 
 export interface VerifyWarning {
   readonly code: WarningCode;
@@ -192,6 +194,7 @@ class Run {
       for (const n of md.keyIdNotes ?? []) this.warn('KEY_ID_MISMATCH', name, n);
       // Clients never download root.json (they fetch N.root.json); it is judged only when the chain uses it.
       if (name !== 'root.json') this.judge.file(md);
+      if (md.signed._type === 'targets') for (const w of targetPathWarnings(Object.keys(md.signed.targets))) this.warn('TARGET_PATH', name, w);
     }
     return md;
   }

@@ -80,7 +80,7 @@ describe('review: root', () => {
     const text = lines.join('\n');
     assert.equal(lines[0], 'Role: root');
     assert.equal(lines[1], 'Version: 3 (previous version 2)');
-    assert.equal(lines[2], 'Expires: 2028-01-01T00:00:00Z, in 365 days (was 2027-06-01T00:00:00Z)');
+    assert.equal(lines[2], 'Expires: 2028-01-01T00:00:00Z, in 365 days (was 2027-06-01T00:00:00Z, +214 days)');
     assert.equal(lines[3], `SHA-256 of the bytes you sign: ${groupedHash(sha256(canonicalBytes(draft)))}`);
     assert.equal(lines[4], `Compared with: root version 2, SHA-256 ${groupedHash(sha256(canonicalBytes(trusted)))}`);
     assert.ok(lines.includes('Root role: threshold 2 → 3, 1 key added, 1 key removed; now 3 of 3 keys'), text);
@@ -96,7 +96,11 @@ describe('review: root', () => {
       ),
       text
     );
-    assert.doesNotMatch(text, /WARNING/);
+    // 2 of 3 → 3 of 3: the spare key is gone (a weakening of availability).
+    assert.deepEqual(
+      lines.filter((l) => l.includes('WARNING')),
+      ['WARNING: root role: 3 of 3 keys: no spare key, losing one key locks the role (keep at least threshold + 1 keys)']
+    );
   });
 
   test('the review of a request is computed from the checked request itself', () => {
@@ -121,7 +125,7 @@ describe('review: root', () => {
       roles: { ...trusted.roles, root: { keyids: trusted.roles['root']?.keyids ?? [], threshold: 3 } },
     };
     const lines = reviewLines({ role: 'root', draft, previous: trusted, keyholders: NAMES, nowMs: NOW });
-    assert.equal(lines[2], 'Expires: 2027-03-02T00:00:00Z, in 60 days (was 2027-06-01T00:00:00Z)');
+    assert.equal(lines[2], 'Expires: 2027-03-02T00:00:00Z, in 60 days (was 2027-06-01T00:00:00Z, −91 days)');
     assert.ok(lines.includes('Root role: threshold 2 → 3; now 3 of 3 keys'), lines.join('\n'));
     assert.ok(lines.includes('consistent_snapshot: true (unchanged)'));
     assert.ok(!lines.some((l) => /^ {2}[+-] /.test(l)), 'no key added or removed');
@@ -206,7 +210,7 @@ describe('review: targets', () => {
     const text = lines.join('\n');
     assert.equal(lines[0], 'Role: targets');
     assert.equal(lines[1], 'Version: 5 (previous version 4)');
-    assert.equal(lines[2], 'Expires: 2027-12-01T00:00:00Z, in 334 days (was 2027-06-01T00:00:00Z)');
+    assert.equal(lines[2], 'Expires: 2027-12-01T00:00:00Z, in 334 days (was 2027-06-01T00:00:00Z, +183 days)');
     assert.equal(lines[3], `SHA-256 of the bytes you sign: ${groupedHash(sha256(canonicalBytes(next)))}`);
     assert.ok(lines.includes('Targets: 1 added, 1 removed, 1 changed, 1 unchanged (3 targets listed)'), text);
     assert.ok(lines.includes('  + c.txt: 9 bytes'));

@@ -151,7 +151,7 @@ describe('the same answers give the same audit log', () => {
       [/^Key of alice/, join(keys, 'alice.key')],
       [/^Key of bob/, join(keys, 'bob.key')],
       [/^Key of carol/, ''],
-      [/^Sign root version 1 .* as (alice|bob)\?/, true],
+      [/^Sign root version 1, SHA-256 .* as (alice|bob)\?/, true],
       [/^Witness making the statement/, 'wendy'],
       [/^wendy: do you attest/, true],
     ]);

@@ -72,7 +72,7 @@ hsmTest('sign with a token key: refused before the PIN when not eligible; signs 
   const signed = await runCli(['--json', 'sign', 'r2.json', '--key', uri], { cwd: tokenHome, env: {}, now: CEREMONY_NOW, prompter });
   assert.equal(signed.code, 0, signed.stderr);
   assert.equal(asked.length, 2, 'the confirmation, then the PIN, once');
-  assert.match(asked[0] ?? '', /^Sign root version 2 .* as tok\?$/);
+  assert.match(asked[0] ?? '', /^Sign root version 2\b.* as tok\?$/);
   assert.match(asked[1] ?? '', /PIN for token sign-token/);
   const out = JSON.parse(signed.stdout) as { out: string; device: { backend: string; module: string } };
   assert.equal(out.device.backend, 'pkcs11');

@@ -8,14 +8,13 @@
  * escapes what the log holds; headless Chromium prints it on A4.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, toolSha } from '../support/run.js';
+import { findChromium, printA4 } from '../support/chromium.js';
 
 const HOSTILE_REASON = '<script>alert("x")</script> | *not* a [link](http://example.com)';
 const RUN = 'bootstrap-root-20260822T093000Z';
@@ -131,10 +130,8 @@ describe('audit export --format html', () => {
   });
 
   test('headless Chromium prints it on A4 pages', async (t) => {
-    const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore', timeout: 30_000 }).status === 0);
-    if (chromium === undefined) {
-      // CI installs Debian's chromium (.ci/run): there the test must run.
-      assert.notEqual(process.env['CI'], 'true', 'chromium is missing: under CI=true this test must run (apt-get install chromium)');
+    const chromium = findChromium();
+    if (chromium === null) {
       t.skip('chromium is not installed (apt-get install chromium)');
       return;
     }
@@ -142,21 +139,7 @@ describe('audit export --format html', () => {
     const pdf = join(base, 'transcript.pdf');
     const r = await runAt(['--dir', ws, 'audit', 'export', '--format', 'html', '--out', 'transcript.html'], base);
     assert.equal(r.code, 0, r.stderr);
-    await promisify(execFile)(
-      chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--no-pdf-header-footer', `--user-data-dir=${join(base, 'chromium-profile')}`, `--print-to-pdf=${pdf}`, file],
-      { timeout: 120_000 }
-    );
-    const bytes = await readFile(pdf);
-    assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
-    const text = bytes.toString('latin1');
-    const boxes = [...text.matchAll(/\/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
-    assert.ok(boxes.length > 0, 'the PDF names its page size');
-    for (const [w, h] of boxes) {
-      // A4 is 595.28 x 841.89 pt; Chromium rounds to its own units.
-      assert.ok(Math.abs((w ?? 0) - 595.28) < 2 && Math.abs((h ?? 0) - 841.89) < 2, `A4 page, got ${String(w)} x ${String(h)}`);
-    }
-    const count = Number(/\/Type \/Pages\b[^>]*?\/Count (\d+)/s.exec(text)?.[1] ?? /\/Count (\d+)/.exec(text)?.[1]);
+    const count = await printA4(chromium, file, pdf, base);
     assert.ok(count >= 2 && count <= 12, `a reasonable number of pages: ${String(count)}`);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { checkRootDraft } from '../../ceremony/root-draft.js';
+import { checkRootDraft, fingerprintOf } from '../../ceremony/root-draft.js';
 import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
 import { groupedHash, reviewLines } from '../../ceremony/review.js';
 import {
@@ -48,6 +48,8 @@ import { CLIENT_FAMILIES } from '../../verify/clients.js';
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, commit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { minExpiryDays } from '../review-options.js';
+import { trustPictureHtml, trustPictureSvg } from '../../ui/trust-svg.js';
 
 /** The published version a draft of `role` is compared with. */
 function previousOf(c: Ceremony, role: DraftRole): Signed | null {
@@ -90,7 +92,7 @@ export async function runDiff(role: string | undefined, global: GlobalOptions, i
     const r = assertDraftRole(d.md.signed._type);
     const previous = previousOf(c, r);
     const names = nameRecord(c, [...keyIdsOf(d.md.signed), ...keyIdsOf(trustedRoot(c)), ...keyIdsOf(previous)], d.md.signed._type === 'root' ? d.md.signed : null);
-    const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c) });
+    const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c), ...minExpiryDays(io) });
     return { role: r, version: d.md.signed.version, signedSha256: sha256Hex(d.md.signedBytes), errors: draftErrors(c, r, d.md.signed, nowMs), review: lines };
   });
   const lines: string[] = [];
@@ -101,6 +103,38 @@ export async function runDiff(role: string | undefined, global: GlobalOptions, i
   }
   output(c, { drafts: out }, lines);
   return 0;
+}
+
+// ## status --html
+
+/**
+ * `status --html FILE`: the root's roles, keys by keyholder name and
+ * thresholds, old → new, as inline SVG in a self-contained A4 page. Old →
+ * new is the published root → the root draft, or, with no draft, the
+ * previous published root → the latest. Hardware: the keyholder's public key
+ * file says where the key lives (`device.backend`).
+ */
+async function writeTrustPicture(c: Ceremony, file: string): Promise<void> {
+  const chain = c.trust.chain.map((r) => r.md.signed);
+  const draft = readDraft(c.ws, 'root');
+  const next = draft !== null && alreadyPublished(c, 'root', draft) === null ? draft.md.signed : (chain.at(-1) ?? null);
+  if (next === null) throw new InputError('status --html: there is no root to draw: no root is published and there is no root draft', { field: '--html' });
+  const previous = next === chain.at(-1) ? (chain.at(-2) ?? null) : (chain.at(-1) ?? null);
+  const names = namesFor(c, next, previous);
+  const byFingerprint = new Map<string, boolean>();
+  for (const p of c.keyholders) {
+    const fp = fingerprintOf(p.key);
+    if (fp !== undefined) byFingerprint.set(fp, p.device['backend'] === 'pkcs11');
+  }
+  const hardware = (keyid: string): boolean | undefined => {
+    const key = own(next.keys, keyid) ?? (previous === null ? undefined : own(previous.keys, keyid));
+    const fp = key === undefined ? undefined : fingerprintOf(key);
+    return fp === undefined ? undefined : byFingerprint.get(fp);
+  };
+  const title = `Trust of "${c.ws.settings.name}": root ${previous === null ? '' : `version ${String(previous.version)} → `}version ${String(next.version)}`;
+  const lines = [`${next === chain.at(-1) ? 'published' : 'draft'} root version ${String(next.version)}, expires ${next.expires}`];
+  const html = trustPictureHtml(title, lines, trustPictureSvg({ previous, next, names, hardware }));
+  await writeFileAtomic(resolve(c.io.cwd, file), Buffer.from(html, 'utf8'));
 }
 
 // ## request
@@ -278,9 +312,10 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
 // ## status
 
 /** `status`: every draft's thresholds, and the published metadata with expiry. */
-export async function runStatus(global: GlobalOptions, io: Io, role?: string): Promise<number> {
+export async function runStatus(global: GlobalOptions, io: Io, role?: string, opts: { readonly html?: string } = {}): Promise<number> {
   const asked = role === undefined ? undefined : assertDraftRole(role);
   const c = await openCeremony(global, io);
+  if (opts.html !== undefined) await writeTrustPicture(c, opts.html);
   const nowMs = io.now();
   const trusted = trustedRoot(c);
   const drafts = allDrafts(c).map((d) => {

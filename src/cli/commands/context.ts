@@ -13,6 +13,7 @@ import { holdWorkspaceLock, lockWaitMs } from '../../store/lock.js';
 import { keyholderNames, type KeyResolver, type Keyholder } from '../../ceremony/root-draft.js';
 import type { DeviceDescription } from '../../crypto/signer.js';
 import { InputError, VerificationError } from '../../errors.js';
+import { withOwner } from '../../metadata/key-owner.js';
 import { computeKeyId, type TufKey } from '../../metadata/keys.js';
 import type { Root, Signed, Targets } from '../../metadata/model.js';
 import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../metadata/public-key-file.js';
@@ -144,6 +145,15 @@ export function keyResolver(c: Ceremony, extra: readonly KeyMapHolder[] = [], ba
       hint: `registered keyholders: ${c.keyholders.map((p) => p.name).join(', ') || 'none'}`,
     });
   };
+}
+
+/**
+ * A resolved key as it is written into a draft: with its keyholder's name
+ * bound in the key object (`x-tuf-on-ci-keyowner`, issue 14 §1), so the
+ * hash the keyholders read aloud covers the name.
+ */
+export function boundKey(k: ReturnType<KeyResolver>): ReturnType<KeyResolver> {
+  return k.keyholder === undefined ? k : { ...withOwner(k.key, k.keyholder), keyholder: k.keyholder };
 }
 
 /** An artifact entry for a file's bytes. */

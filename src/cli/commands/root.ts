@@ -33,7 +33,7 @@ import { readDraft, writeDraft, type Artifact } from '../../store/drafts.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
 import { Change } from '../../store/change.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { artifact, commit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
+import { artifact, boundKey, commit, keyResolver, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
 import { carrySignatures, refuseExistingDraft, refuseNewErrors, saveEdit, signaturesLine, signedSha256, type FieldedCheck } from './drafts.js';
 
 const fieldOf = (msg: string): string => msg.slice(0, msg.indexOf(':'));
@@ -147,7 +147,9 @@ async function editRoot(global: GlobalOptions, io: Io, command: string, details:
 /** `root add-key ROLE WHO` */
 export function runRootAddKey(role: string, who: string, global: GlobalOptions, io: Io): Promise<number> {
   return editRoot(global, io, 'root add-key', { role, who }, (draft, c) => {
-    const k = keyResolver(c, [draft])(who);
+    const resolved = keyResolver(c, [draft])(who);
+    // Names are bound in the keys of the offline roles, whose holders read reviews.
+    const k = role === 'root' || role === 'targets' ? boundKey(resolved) : resolved;
     return addKey(draft, role, k.keyid, k.key);
   });
 }

@@ -20,12 +20,13 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fingerprintOf } from '../../ceremony/root-draft.js';
 import { eligibleKeys, MAX_REQUEST_BYTES, parseRequest, sha256Hex, type CheckedRequest } from '../../ceremony/request.js';
-import { reviewLines } from '../../ceremony/review.js';
+import { buildReview, groupedHash } from '../../ceremony/review.js';
 import { makeSignatureFile, serializeSignatureFile } from '../../ceremony/signature-file.js';
 import { isTokenReference, openSigner, readPublicKey, type SignerContext } from '../../crypto/open-signer.js';
 import { expectKey } from '../../crypto/signer.js';
 import { CancelledError, InputError, SignerError } from '../../errors.js';
 import { parseJson, type JsonObject } from '../../metadata/json.js';
+import { keyOwner } from '../../metadata/key-owner.js';
 import { computeKeyId, verifySignature, type TufKey } from '../../metadata/keys.js';
 import type { Metadata, ParsedMetadata, Root, Signed, TopLevelRole } from '../../metadata/model.js';
 import { MAX_ROOT_BYTES, parseMetadata } from '../../metadata/parse.js';
@@ -34,7 +35,10 @@ import { decodeKeyCached } from '../../metadata/verify.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
 import type { Prompter } from '../../ui/prompts.js';
-import { deviceText } from '../../ui/render.js';
+import { showText } from '../../ui/escape.js';
+import { COLOR, deviceText, PLAIN } from '../../ui/render.js';
+import { minExpiryDays } from '../review-options.js';
+import { showReview } from '../review-screen.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { readPublicKeyArg } from './context.js';
 import { signerContext } from '../secrets.js';
@@ -45,6 +49,8 @@ export interface SignOptions {
   readonly out?: string;
   readonly trustedRoot?: string;
   readonly passphraseFile?: string;
+  /** The whole review at once, without a pager. */
+  readonly full?: boolean;
 }
 
 /** What is about to be signed, from a request or a metadata file. */
@@ -179,20 +185,40 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
     );
   }
 
-  const review = [
-    ...(target.kind === 'metadata' ? [`File: ${file} (plain metadata: the signature will be appended to it)`] : [`Request: ${file}`]),
-    ...reviewLines({ role: target.role, draft: target.signed, previous: target.role === 'root' ? target.trustedRoot : null, keyholders: target.keyholders, nowMs, trustedRoot: target.trustedRoot }),
-    ...target.legacy.map((l) => `note: older format: ${l}`),
-    `Signing key: ${pub.name}, key ${keyid}${keyid === pub.keyid ? '' : ` (listed under this key ID; your key file says ${pub.keyid})`}`,
-  ];
-  if (!global.json) for (const l of review) io.stdout(l + '\n');
-  else for (const l of review) io.stderr(l + '\n');
+  // Names: bound in the signed key objects, or the keyholder's own (their key file); the request's map is an unbound label.
+  const review = buildReview({
+    role: target.role,
+    draft: target.signed,
+    previous: target.role === 'root' ? target.trustedRoot : null,
+    keyholders: { [keyid]: pub.name },
+    labels: target.keyholders,
+    nowMs,
+    trustedRoot: target.trustedRoot,
+    ...minExpiryDays(io),
+  });
+  showReview(review, io, {
+    full: opts.full === true,
+    write: global.json ? io.stderr : io.stdout,
+    style: global.color ? COLOR : PLAIN,
+    interactive: io.isTTY && prompter !== null && !global.json,
+    header: [target.kind === 'metadata' ? `File: ${showText(file)} (plain metadata: the signature will be appended to it)` : `Request: ${showText(file)}`],
+    footer: [
+      ...target.legacy.map((l) => `note: older format: ${showText(l)}`),
+      `Signing key: ${pub.name}, key ${keyid}${
+        keyid === pub.keyid
+          ? ''
+          : keyOwner(target.eligible.get(keyid)) === pub.name
+            ? ` (your key with your name bound in it; your key file's own ID is ${pub.keyid})`
+            : ` (listed under this key ID; your key file says ${pub.keyid})`
+      }`,
+    ],
+  });
 
   if (!global.yes) {
     if (prompter === null) {
       throw new InputError('confirmation needed: read the review above and run again with --yes to sign without a prompt', { field: '--yes' });
     }
-    const ok = await prompter.confirm(`Sign ${target.role} version ${String(target.signed.version)} (SHA-256 ${target.signedSha256.slice(0, 16)}…) as ${pub.name}?`, false);
+    const ok = await prompter.confirm(`Sign ${target.role} version ${String(target.signed.version)}, SHA-256 ${groupedHash(target.signedSha256)}, as ${pub.name}?`, false);
     if (!ok) throw new CancelledError('not signed: the keyholder declined');
   }
 

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Target paths people can tell apart (issue 14 §0): NFC, nothing hidden,
+ * and unique within a role under case folding and normalization. Refused by
+ * `targets add` and the draft check, reported by `verify`. Pure.
+ */
+import { compareCodePoints } from '../metadata/canonical.js';
+import { hasHiddenCharacters, showText } from '../ui/escape.js';
+
+/** Why a path would not show as itself, or undefined: hidden characters, or not NFC. */
+export function hiddenPathProblem(path: string): string | undefined {
+  if (hasHiddenCharacters(path)) return `must not contain invisible, bidi or other hidden characters (${showText(path)})`;
+  if (path.normalize('NFC') !== path) return `must be in Unicode normal form NFC: it would show the same as another path (${showText(path)})`;
+  return undefined;
+}
+
+/**
+ * The form two target paths share when people cannot tell them apart:
+ * NFKC, then case folded (upper then lower case, as Unicode's full case
+ * folding does for all but a few characters).
+ */
+export function pathLookalikeKey(path: string): string {
+  return path.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/**
+ * Pairs of target paths of one role that differ only by case or Unicode
+ * normalization: each is `[earlier, later]` in code point order.
+ */
+export function lookalikePaths(paths: Iterable<string>): [string, string][] {
+  const byKey = new Map<string, string>();
+  const pairs: [string, string][] = [];
+  for (const p of [...paths].sort(compareCodePoints)) {
+    const k = pathLookalikeKey(p);
+    const other = byKey.get(k);
+    if (other !== undefined) pairs.push([other, p]);
+    else byKey.set(k, p);
+  }
+  return pairs;
+}
+
+
+/** At most this many target path warnings per file. */
+const MAX_PATH_WARNINGS = 10;
+
+/**
+ * What `verify` reports about a role's target paths (clients accept them;
+ * people may be misled): hidden characters, not NFC, lookalikes.
+ */
+export function targetPathWarnings(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  let n = 0;
+  for (const p of paths) {
+    const problem = hiddenPathProblem(p);
+    if (problem !== undefined && ++n <= MAX_PATH_WARNINGS) out.push(`target path ${problem.replace(/^must not contain/, 'contains').replace(/^must be in/, 'is not in')}`);
+  }
+  const pairs = lookalikePaths(paths);
+  for (const [a, b] of pairs.slice(0, MAX_PATH_WARNINGS)) out.push(`target paths "${showText(a)}" and "${showText(b)}" differ only by case or Unicode normalization`);
+  const more = Math.max(0, n - MAX_PATH_WARNINGS) + Math.max(0, pairs.length - MAX_PATH_WARNINGS);
+  if (more > 0) out.push(`${String(more)} more target path warnings`);
+  return out;
+}
