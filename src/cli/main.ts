@@ -65,6 +65,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .argument('[DIR]', 'metadata directory (published layout or tuf-on-ci root_history/ layout); default: .')
     .option('--trusted-root <FILE>', 'start from this root (default: the lowest N.root.json present, which must be self-signed)')
     .addOption(new Option('--at <TIME>', 'reference time for expiry, e.g. 2026-08-22T00:00:00Z (default: now)'))
+    .option('--max-file-size <SIZE>', 'refuse a metadata file larger than this, e.g. 100MiB (default and most: 512 MiB less 24 bytes, the longest string Node.js holds; a 1,300,000-target targets.json fits)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
     .action((dir: string | undefined, opts: VerifyCommandOptions) => {

@@ -12,7 +12,7 @@
  * of the same text for what `JSON.parse` hides; the scan may assume the text
  * is well-formed JSON.
  */
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
 import { fieldError, InputError } from '../errors.js';
 
 /** A JSON value as this tool reads it: integers only. */
@@ -33,8 +33,14 @@ export interface ParseJsonOptions {
   readonly maxDepth?: number;
 }
 
-/** 256 MiB: far above any real metadata file, low enough to fail cleanly. */
+/** 256 MiB: far above any file but metadata, low enough to fail cleanly. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * The most any JSON file can be here: the longest string Node.js holds
+ * (2^29 - 24 bytes, just under 512 MiB, on 64-bit Node 20-24), since the
+ * text is decoded once for `JSON.parse`. A 1,300,000-target targets.json fits.
+ */
+export const MAX_JSON_BYTES: number = constants.MAX_STRING_LENGTH;
 /** TUF metadata nests about 6 levels; `custom` fields may add a few. */
 export const DEFAULT_MAX_DEPTH = 64;
 
@@ -672,9 +678,9 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
 
 function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (bytes.length > maxBytes) {
+  if (bytes.length > maxBytes || bytes.length > MAX_JSON_BYTES) {
     throw new InputError(
-      `${file}: file is ${String(bytes.length)} bytes, more than the ${String(maxBytes)} accepted`,
+      `${file}: file is ${String(bytes.length)} bytes, more than the ${String(Math.min(maxBytes, MAX_JSON_BYTES))} accepted`,
       { file }
     );
   }

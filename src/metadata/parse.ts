@@ -7,7 +7,7 @@
 import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
 import { parseExpires } from './expires.js';
-import { formatPath, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
+import { formatPath, MAX_JSON_BYTES, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
   TOP_LEVEL_ROLES,
@@ -332,7 +332,7 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     bytes,
     file,
     'signed',
-    expected === 'root' ? { maxBytes: MAX_ROOT_BYTES } : {}
+    { maxBytes: expected === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES }
   );
   const g: Guard = new Guard(file);
   const top = g.object(json, []);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--json]` */
+/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--max-file-size SIZE] [--json]` */
 import { join, resolve } from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
@@ -7,11 +7,13 @@ import { COLOR, PLAIN, renderVerifyReport } from '../../ui/render.js';
 import { verifyRepository } from '../../verify/repository.js';
 import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { parseTimeOption } from '../options.js';
+import { parseSizeOption, parseTimeOption } from '../options.js';
+import { MAX_JSON_BYTES } from '../../metadata/json.js';
 
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
   readonly at?: string;
+  readonly maxFileSize?: string;
 }
 
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
@@ -23,7 +25,8 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     opts.trustedRoot === undefined
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
-  const report = verifyRepository(metadataDirSource(dir), { atMs, ...(trustedRoot ? { trustedRoot } : {}) });
+  const maxBytes = opts.maxFileSize === undefined ? MAX_JSON_BYTES : parseSizeOption(opts.maxFileSize, '--max-file-size', MAX_JSON_BYTES);
+  const report = verifyRepository(metadataDirSource(dir, maxBytes), { atMs, ...(trustedRoot ? { trustedRoot } : {}) });
   if (global.json) {
     io.stdout(JSON.stringify({ directory: dir, ...report }, null, 2) + '\n');
   } else {
