@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
-import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+import type { VerifyCommandOptions } from './commands/verify.js';
 import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { DrillCommandOptions } from './commands/drill.js';
@@ -68,7 +68,8 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--max-file-size <SIZE>', 'refuse a metadata file larger than this, e.g. 100MiB (default and most: 512 MiB less 24 bytes, the longest string Node.js holds; a 1,300,000-target targets.json fits)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action((dir: string | undefined, opts: VerifyCommandOptions) => {
+    .action(async (dir: string | undefined, opts: VerifyCommandOptions) => {
+      const { runVerify } = await import('./commands/verify.js');
       setResult(runVerify(dir, opts, globals(program, io), io));
     });
   program
