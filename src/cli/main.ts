@@ -415,6 +415,9 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--keyholders <N>', 'how many root keyholders, 1 to 50 (default: 3)')
     .option('--threshold <T>', 'the root threshold, 1 to N (default: 2, or 1 with one keyholder)')
     .option('--out <DIR>', 'keep everything in DIR (new or empty): workspace/, keyholders/, metadata/ (the repository), targets/, client/; default: a temporary directory, removed at the end')
+    .option('--targets <N>', 'pep458: target paths generated over the 16,384 bins, 1 to 10,000,000 (default: 160,000; PyPI holds about 2,300,000)')
+    .option('--clients <LIST>', 'the TUF clients that must accept: tuf-js, python-tuf, or both comma-separated (default: tuf-js, and python-tuf when it can be imported)')
+    .option('--python-tuf <DIR>', 'a directory holding the python-tuf package `tuf` (else PYTHON_TUF_PATH, else what python3 imports: pip install tuf)')
     .addHelpText('after', '\nExit 0 only when the client accepted the result; 1 when it (or a ceremony step) refused, saying why.\n' + EXIT_CODES_HELP)
     .exitOverride()
     .action(async (opts: DrillCommandOptions) => {

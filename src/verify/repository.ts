@@ -128,8 +128,13 @@ class Run {
     return this.names.has(name);
   }
 
+  /** The warnings given, as `code file message` (a Set: one per bin is 16,384 of them). */
+  private readonly warned = new Set<string>();
+
   warn(code: WarningCode, file: string, message: string): void {
-    if (!this.warnings.some((w) => w.code === code && w.file === file && w.message === message)) {
+    const key = `${code}\u0000${file}\u0000${message}`;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
       this.warnings.push({ code, file, message });
     }
   }
