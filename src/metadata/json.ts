@@ -742,10 +742,12 @@ export function parseJsonWithMember(
   key: string,
   opts: ParseJsonOptions = {}
 ): ParsedJson {
-  const { text, value } = decodeChecked(bytes, file, opts);
+  // The decoded text is not kept while the scan runs (memory: it is as big
+  // as the file); the rare fallback decodes the bytes again.
+  const { value } = decodeChecked(bytes, file, opts);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const canonical = canonicalScan(bytes, maxDepth, byteOf(key));
   if (canonical !== false) return { value, canonicalBytes: canonical === true ? undefined : canonical };
-  new Scanner(text, file, maxDepth).run();
+  new Scanner(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, maxDepth).run();
   return { value, canonicalBytes: undefined };
 }
