@@ -25,7 +25,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', '!node:crypto'], message: 'src/metadata is pure: only node:crypto is allowed.' },
+            { group: ['node:*', '!node:crypto', '!node:buffer'], message: 'src/metadata is pure: only node:crypto and node:buffer are allowed.' },
             { group: ['../cli/*', '../store/*', '../ui/*'], message: 'src/metadata must not import the edges.' },
           ],
         },

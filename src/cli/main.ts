@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CeremonyError, EXIT, UsageError } from '../errors.js';
 import { processIo, safeIo, type GlobalOptions, type Io } from './io.js';
-import { runVerify, type VerifyCommandOptions } from './commands/verify.js';
+import type { VerifyCommandOptions } from './commands/verify.js';
 import type { AuditExportOptions } from './commands/audit.js';
 import type { KeyCheckOptions, KeyExportOptions, KeyGenerateOptions } from './commands/key.js';
 import type { DrillCommandOptions } from './commands/drill.js';
@@ -71,9 +71,11 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--allow-extra-timestamp-meta', 'accept timestamp meta entries beside snapshot.json (python-tuf and tuf-js fail their signature)')
     .option('--require <CLIENTS>', 'exit 1 unless these clients would accept it too: python-tuf,go-tuf,tuf-js or a subset (docs/client-verdicts.md)')
     .option('--paranoid', 'verify every signature twice, with OpenSSL and with @noble (strict RFC 8032); a disagreement stops with exit 1')
+    .option('--max-file-size <SIZE>', 'refuse a metadata file larger than this, e.g. 100MiB (default and most: 512 MiB less 24 bytes, the longest string Node.js holds; a 1,300,000-target targets.json fits)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action((dir: string | undefined, opts: VerifyCommandOptions) => {
+    .action(async (dir: string | undefined, opts: VerifyCommandOptions) => {
+      const { runVerify } = await import('./commands/verify.js');
       setResult(runVerify(dir, opts, globals(program, io), io));
     });
   program
@@ -422,6 +424,9 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--keyholders <N>', 'how many root keyholders, 1 to 50 (default: 3)')
     .option('--threshold <T>', 'the root threshold, 1 to N (default: 2, or 1 with one keyholder)')
     .option('--out <DIR>', 'keep everything in DIR (new or empty): workspace/, keyholders/, metadata/ (the repository), targets/, client/; default: a temporary directory, removed at the end')
+    .option('--targets <N>', 'pep458: target paths generated over the 16,384 bins, 1 to 10,000,000 (default: 160,000; PyPI holds about 2,300,000)')
+    .option('--clients <LIST>', 'the TUF clients that must accept: tuf-js, python-tuf, or both comma-separated (default: tuf-js, and python-tuf when it can be imported)')
+    .option('--python-tuf <DIR>', 'a directory holding the python-tuf package `tuf` (else PYTHON_TUF_PATH, else what python3 imports: pip install tuf)')
     .addHelpText('after', '\nExit 0 only when the client accepted the result; 1 when it (or a ceremony step) refused, saying why.\n' + EXIT_CODES_HELP)
     .exitOverride()
     .action(async (opts: DrillCommandOptions) => {

@@ -12,6 +12,7 @@
  * of the same text for what `JSON.parse` hides; the scan may assume the text
  * is well-formed JSON.
  */
+import { constants, isUtf8 } from 'node:buffer';
 import { fieldError, InputError } from '../errors.js';
 
 /** A JSON value as this tool reads it: integers only. */
@@ -32,12 +33,17 @@ export interface ParseJsonOptions {
   readonly maxDepth?: number;
 }
 
-/** 256 MiB: far above any real metadata file, low enough to fail cleanly. */
+/** 256 MiB: far above any file but metadata, low enough to fail cleanly. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * The most any JSON file can be here: the longest string Node.js holds
+ * (2^29 - 24 bytes, just under 512 MiB, on 64-bit Node 20-24), since the
+ * text is decoded once for `JSON.parse`. A 1,300,000-target targets.json fits.
+ */
+export const MAX_JSON_BYTES: number = constants.MAX_STRING_LENGTH;
 /** TUF metadata nests about 6 levels; `custom` fields may add a few. */
 export const DEFAULT_MAX_DEPTH = 64;
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Formats a field path the way error messages show it: `signed.keys["a b"]`. */
 export function formatPath(segments: readonly (string | number)[]): string {
@@ -254,186 +260,70 @@ class Scanner {
   }
 }
 
-/** Objects with more keys than this check duplicates with a Set. */
-const SMALL_OBJECT = 16;
-
-/**
- * The fast check, run first on every input: the checks of {@link Scanner}
- * without its allocations. Keys are compared where they stand in the text
- * (no strings cut out, no frames). While an object's keys come in increasing
- * order, as in files written with sorted keys, each key only needs to be
- * compared with the one before; after that, a small object compares each new
- * key with all earlier ones and a big one keeps a Set. It returns true only
- * for input that Scanner accepts; on anything else, or anything unusual (an
- * escaped key, whose decoded form must be compared), it returns false and
- * Scanner, the reference, decides: every error and its path are exactly
- * Scanner's.
- */
-function quickCheck(text: string, maxDepth: number): boolean {
-  const n = text.length;
-  /** Per open container: an object? */
-  const isObject: boolean[] = [];
-  /** Per open object: where its keys start in `keys`. */
-  const keyBase: number[] = [];
-  /** Per open object: have its keys come in increasing order so far? */
-  const increasing: boolean[] = [];
-  /** Per open object with many keys out of order: its keys. */
-  const keySets: (Set<string> | null)[] = [];
-  /** Start and end (quote positions) of the keys of all open objects. */
-  const keys: number[] = [];
-  let depth = 0;
-  let expectKey = false;
-  let nextBackslash = -1;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    switch (c) {
-      case 32:
-      case 10:
-      case 13:
-      case 9:
-        i++;
-        break;
-      case 123: // {
-      case 91: // [
-        if (depth >= maxDepth) return false;
-        expectKey = c === 123;
-        isObject[depth] = expectKey;
-        keyBase[depth] = keys.length;
-        increasing[depth] = true;
-        keySets[depth] = null;
-        depth++;
-        i++;
-        break;
-      case 125: // }
-      case 93: // ]
-        depth--;
-        keys.length = keyBase[depth] as number;
-        keySets[depth] = null;
-        expectKey = false;
-        i++;
-        break;
-      case 44: // ,
-        expectKey = isObject[depth - 1] as boolean;
-        i++;
-        break;
-      case 58: // :
-        i++;
-        break;
-      case 34: {
-        // "
-        let j = i + 1;
-        let end: number;
-        for (;;) {
-          end = text.indexOf('"', j);
-          let backslashes = 0;
-          for (let b = end - 1; text.charCodeAt(b) === 92; b--) backslashes++;
-          if ((backslashes & 1) === 0) break;
-          j = end + 1;
-        }
-        if (nextBackslash < i) {
-          const b = text.indexOf('\\', i);
-          nextBackslash = b === -1 ? Infinity : b;
-        }
-        const escaped = nextBackslash < end;
-        if (expectKey) {
-          // Escaped keys are rare: Scanner decodes and compares them.
-          if (escaped) return false;
-          expectKey = false;
-          const d = depth - 1;
-          const base = keyBase[d] as number;
-          const set = keySets[d];
-          if (increasing[d] && keys.length > base) {
-            // Compare with the previous key: the first differing unit, else the length.
-            const s = keys[keys.length - 2] as number;
-            const e = keys[keys.length - 1] as number;
-            const len = e - s < end - i ? e - s : end - i;
-            let m = 1;
-            while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
-            const after = m < len ? text.charCodeAt(i + m) > text.charCodeAt(s + m) : end - i > e - s;
-            if (!after) increasing[d] = false;
-          }
-          if (increasing[d]) {
-            keys.push(i, end);
-          } else if (set !== null && set !== undefined) {
-            const key = text.slice(i + 1, end);
-            if (set.has(key)) return false;
-            set.add(key);
-          } else {
-            const len = end - i;
-            for (let k = base; k < keys.length; k += 2) {
-              const s = keys[k] as number;
-              if ((keys[k + 1] as number) - s !== len) continue;
-              let m = 1;
-              while (m < len && text.charCodeAt(s + m) === text.charCodeAt(i + m)) m++;
-              if (m === len) return false;
-            }
-            keys.push(i, end);
-            if (keys.length - base > 2 * SMALL_OBJECT) {
-              const big = new Set<string>();
-              for (let k = base; k < keys.length; k += 2) big.add(text.slice((keys[k] as number) + 1, keys[k + 1]));
-              keySets[d] = big;
-            }
-          }
-        } else if (escaped && !(JSON.parse(text.slice(i, end + 1)) as string).isWellFormed()) {
-          return false;
-        }
-        i = end + 1;
-        break;
-      }
-      case 116: // true
-      case 110: // null
-        i += 4;
-        break;
-      case 102: // false
-        i += 5;
-        break;
-      default: {
-        const start = i;
-        for (;;) {
-          const d = text.charCodeAt(i);
-          if ((d >= 48 && d <= 57) || d === 45 || d === 43) i++;
-          else if (d === 46 || d === 101 || d === 69) return false;
-          else break;
-        }
-        const digits = text.charCodeAt(start) === 45 ? i - start - 1 : i - start;
-        if (digits > 15 && !Number.isSafeInteger(Number(text.slice(start, i)))) return false;
-      }
-    }
-  }
-  return true;
-}
-
 /** A key as its UTF-8 bytes between quotes. */
 const byteOf = (key: string): Uint8Array => new TextEncoder().encode(`"${key}"`);
 
+/** `"` and `\`, the only characters canonical JSON escapes. */
+const CANONICAL_ESCAPES = /["\\]/g;
+
+/** A growable list of 32-bit integers (member records of the open objects). */
+class IntStack {
+  data = new Int32Array(1024);
+  length = 0;
+  push4(a: number, b: number, c: number, d: number): void {
+    if (this.length + 4 > this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    const l = this.length;
+    this.data[l] = a;
+    this.data[l + 1] = b;
+    this.data[l + 2] = c;
+    this.data[l + 3] = d;
+    this.length = l + 4;
+  }
+}
+
 /**
- * The fastest path, for files written with sorted keys and without escapes
- * (ours, python-tuf's): one pass over the bytes, run after `JSON.parse`
- * accepted their text, that both vouches for the strict checks and copies
- * the canonical bytes of the value of the top-level key `key`.
+ * The one pass over the bytes, run after `JSON.parse` accepted their text,
+ * for files in any key order: it vouches for the strict checks and copies
+ * the canonical bytes of the value of the top-level key `key` (metadata's
+ * `signed`) in the same scan, without serializing the parsed value.
  *
- * It returns those bytes only when the whole text has: the keys of every
- * object in strictly increasing code-point order (which is UTF-8 byte
- * order; so no duplicate keys), no backslash at all (so no escapes and no
- * lone surrogates), numbers of at most 15 digits without fraction or
- * exponent, nesting within `maxDepth`, and `key`'s value an object or array
- * with no `-0` in it. Then {@link Scanner} accepts the text, and the
- * value's canonical JSON is its text without the whitespace outside strings
- * (strings hold no raw control characters, and with no backslash each `"`
- * opens or closes one), which is what is copied. In every other case it
- * returns null, and the usual checks ({@link quickCheck}, then Scanner) and
- * the reference encoder run.
+ * Whitespace outside strings is dropped; strings are copied as they stand
+ * when they hold no backslash, else decoded and written the canonical way
+ * (UTF-8, only `"` and `\` escaped; a lone surrogate is refused); numbers
+ * of at most 15 digits without fraction or exponent are copied. Each
+ * object's members are recorded (where its key stands, where it was copied
+ * to); while its keys come in increasing byte order (= code-point order),
+ * each is only compared with the previous one. An object whose keys do not
+ * is sorted when it closes: its keys by byte, a duplicate is two equal
+ * neighbours, and its copied members are written back in that order. Keys
+ * with a backslash, duplicates, floats, long numbers, `-0` inside `key`'s
+ * value, too deep nesting, a `key` whose value is not an object or array:
+ * it returns false, and {@link Scanner} (the reference, whose errors name
+ * the path) and the reference encoder decide.
+ *
+ * @returns the member's canonical bytes; true when the text passed but has
+ *   no such member (or none was asked for); false when the reference must run
  */
-function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): Buffer | null {
+function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array | null): Buffer | boolean {
   const n = bytes.length;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Strings and indentation are mostly long runs: read (and copied) four
   // bytes at a time, little-endian both ways so the order is kept.
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const last4 = n - 4;
   const inObject = new Uint8Array(maxDepth + 1);
-  /** Per depth: start and end (after the closing quote) of the object's previous key; start -1 for none. */
-  const prevKey = new Int32Array(2 * (maxDepth + 1));
+  /** Per depth: the object's first member record in `members`. */
+  const memberBase = new Int32Array(maxDepth + 1);
+  /** Per depth: have the object's keys come in increasing order so far? */
+  const increasing = new Uint8Array(maxDepth + 1);
+  /** Per depth: where the object's `{` was copied to (inside the member). */
+  const openedAt = new Int32Array(maxDepth + 1);
+  /** Per member of the open objects: key start, key end (after its quote), copy start, copy end. */
+  const members = new IntStack();
   /** The member's canonical bytes while they are copied (`state` 2). */
   let out: Buffer | null = null;
   let dst: DataView | null = null;
@@ -447,8 +337,9 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
   while (i < n) {
     const c = bytes[i] as number;
     if (c === 34) {
-      // A string: up to the next quote, refusing any backslash.
+      // A string: up to the next quote.
       const start = i;
+      const copyStart = o;
       if (out !== null) out[o++] = 34;
       i++;
       for (;;) {
@@ -465,7 +356,26 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
         }
         const d = bytes[i];
         if (d === 34) break;
-        if (d === 92 || d === undefined) return null;
+        if (d === undefined) return false;
+        if (d === 92) {
+          // An escape: keys are left to the reference; values are decoded.
+          if (expectKey) return false;
+          let end = i;
+          for (;;) {
+            end = buf.indexOf(34, end + 1);
+            if (end === -1) return false;
+            let backslashes = 0;
+            for (let k = end - 1; bytes[k] === 92; k--) backslashes++;
+            if ((backslashes & 1) === 0) break;
+          }
+          const value = JSON.parse(buf.toString('utf8', start, end + 1)) as string;
+          if (!value.isWellFormed()) return false;
+          if (out !== null) {
+            o = copyStart + 1 + out.write(value.replace(CANONICAL_ESCAPES, '\\$&'), copyStart + 1, 'utf8');
+          }
+          i = end;
+          break;
+        }
         if (out !== null) out[o++] = d;
         i++;
       }
@@ -473,26 +383,30 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
       i++;
       if (!expectKey) continue;
       expectKey = false;
-      // Compare with the object's previous key, quotes included: the first
-      // differing byte decides, and a key ends (quote) before any longer one.
-      const ps = prevKey[2 * depth] as number;
-      if (ps !== -1) {
-        const pl = (prevKey[2 * depth + 1] as number) - ps;
-        const kl = i - start;
-        const len = pl < kl ? pl : kl;
-        let m = 1;
-        while (m < len && bytes[ps + m] === bytes[start + m]) m++;
-        if (m === len) return null; // the same key
-        const x = bytes[start + m] as number;
-        const y = bytes[ps + m] as number;
-        if (x === 34 || (y !== 34 && x < y)) return null; // not after the previous key
+      const base = memberBase[depth] as number;
+      const m = members.length;
+      if (m > base) {
+        const data = members.data;
+        if (increasing[depth] === 1) {
+          // Compare with the previous key, quotes included: the first
+          // differing byte decides, and a key ends (quote) before any longer one.
+          const ps = data[m - 4] as number;
+          const pl = (data[m - 3] as number) - ps;
+          const kl = i - start;
+          const len = pl < kl ? pl : kl;
+          let k = 1;
+          while (k < len && bytes[ps + k] === bytes[start + k]) k++;
+          if (k === len) return false; // the same key
+          const x = bytes[start + k] as number;
+          const y = bytes[ps + k] as number;
+          if (x === 34 || (y !== 34 && x < y)) increasing[depth] = 0;
+        }
       }
-      prevKey[2 * depth] = start;
-      prevKey[2 * depth + 1] = i;
-      if (depth === 1 && state === 0 && i - start === keyBytes.length) {
-        let m = 1;
-        while (m < keyBytes.length && bytes[start + m] === keyBytes[m]) m++;
-        if (m === keyBytes.length) state = 1;
+      members.push4(start, i, copyStart, -1);
+      if (depth === 1 && state === 0 && keyBytes !== null && i - start === keyBytes.length) {
+        let k = 1;
+        while (k < keyBytes.length && bytes[start + k] === keyBytes[k]) k++;
+        if (k === keyBytes.length) state = 1;
       }
       continue;
     }
@@ -508,21 +422,39 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
         break;
       case 123: // {
       case 91: // [
-        if (depth >= maxDepth) return null;
+        if (depth >= maxDepth) return false;
         if (state === 1) {
           state = 2;
           out = Buffer.allocUnsafe(n - i + 1);
           dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
           o = 0;
         }
-        if (out !== null) out[o++] = c;
         depth++;
+        openedAt[depth] = o;
+        if (out !== null) out[o++] = c;
         expectKey = c === 123;
         inObject[depth] = c === 123 ? 1 : 0;
-        prevKey[2 * depth] = -1;
+        memberBase[depth] = members.length;
+        increasing[depth] = 1;
         break;
       case 125: // }
-      case 93: // ]
+      case 93: {
+        // ]
+        if (c === 125) {
+          const base = memberBase[depth] as number;
+          if (members.length > base) {
+            members.data[members.length - 1] = o;
+            if (increasing[depth] === 0) {
+              const sorted = sortMembers(bytes, members, base, out, openedAt[depth] as number);
+              if (sorted === false) return false;
+              if (sorted !== null && sorted !== out) {
+                out = sorted;
+                dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
+              }
+            }
+          }
+          members.length = base;
+        }
         if (out !== null) out[o++] = c;
         depth--;
         expectKey = false;
@@ -533,10 +465,14 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
           dst = null;
         }
         break;
+      }
       case 44: // ,
-        if (state === 1) return null; // the member's value is not an object or array
+        if (state === 1) return false; // the member's value is not an object or array
+        if (inObject[depth] === 1) {
+          members.data[members.length - 1] = o;
+          expectKey = true;
+        }
         if (out !== null) out[o++] = c;
-        expectKey = inObject[depth] === 1;
         break;
       case 58: // :
         if (out !== null) out[o++] = c;
@@ -556,7 +492,7 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
       default: {
         // A number (JSON.parse accepted it): '-' or a digit first.
         const start = i - 1;
-        if (c === 45 && bytes[i] === 48 && state === 2) return null; // -0 is written 0
+        if (c === 45 && bytes[i] === 48 && state === 2) return false; // -0 is written 0
         if (out !== null) out[o++] = c;
         for (;;) {
           const d = bytes[i] as number;
@@ -564,23 +500,187 @@ function sortedScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array): 
             if (out !== null) out[o++] = d;
             i++;
           } else if (d === 46 || d === 101 || d === 69) {
-            return null; // a fraction or exponent: refused below, with its path
+            return false; // a fraction or exponent: refused by Scanner, with its path
           } else {
             break;
           }
         }
-        if (i - start - (c === 45 ? 1 : 0) > 15) return null; // maybe beyond 2^53-1
+        if (i - start - (c === 45 ? 1 : 0) > 15) return false; // maybe beyond 2^53-1
       }
     }
   }
-  return state === 3 ? result : null;
+  if (state === 1 || state === 2) return false;
+  return result ?? true;
+}
+
+/** Compares two keys by their bytes (quotes included: a key ends before any longer one). */
+function compareKeys(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
+  const len = aEnd - a < bEnd - b ? aEnd - a : bEnd - b;
+  let k = 1;
+  while (k < len && bytes[a + k] === bytes[b + k]) k++;
+  if (k === len) return aEnd - a === bEnd - b ? 0 : aEnd - a < bEnd - b ? -1 : 1;
+  const x = bytes[a + k] as number;
+  const y = bytes[b + k] as number;
+  // The closing quote (34) sorts before every byte of a longer key.
+  if (x === 34) return -1;
+  if (y === 34) return 1;
+  return x - y;
+}
+
+/** Objects with more members than this are sorted by strings. */
+const SMALL_OBJECT = 16;
+const smallOrder = new Int32Array(SMALL_OBJECT);
+/** Objects up to this many bytes are reordered through `scratch`. */
+const SMALL_COPY = 4096;
+const scratch = Buffer.allocUnsafe(SMALL_COPY);
+
+/** Sorts `order[lo, hi)` (member numbers) by key: false when two keys are equal. */
+function insertionSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number): boolean {
+  for (let k = lo + 1; k < hi; k++) {
+    const m = order[k] as number;
+    const r = base + 4 * m;
+    const ks = data[r] as number;
+    const ke = data[r + 1] as number;
+    let j = k;
+    while (j > lo) {
+      const p = base + 4 * (order[j - 1] as number);
+      const cmp = compareKeys(bytes, data[p] as number, data[p + 1] as number, ks, ke);
+      if (cmp === 0) return false;
+      if (cmp < 0) break;
+      order[j] = order[j - 1] as number;
+      j--;
+    }
+    order[j] = m;
+  }
+  return true;
+}
+
+/** Members a radix pass numbers in a float64 beside their digits (2^26). */
+const RADIX_INDEX = 67_108_864;
+
+/**
+ * Sorts `order[lo, hi)` (member numbers) by key, where every key's bytes up
+ * to `at` (from its opening quote) are the same: three bytes at a time,
+ * each group of equal bytes again. The three bytes (each 1-256, 0 past the
+ * key's end, which sorts first) and the member's place make one float64,
+ * and typed arrays sort numbers natively. False when two keys are equal.
+ */
+function radixSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number, at: number): boolean {
+  const n = hi - lo;
+  if (n <= SMALL_OBJECT || n >= RADIX_INDEX) return insertionSortOrShell(bytes, data, base, order, lo, hi);
+  const digit = (m: number, pos: number): number => {
+    const r = base + 4 * m;
+    const p = (data[r] as number) + pos;
+    return p < (data[r + 1] as number) - 1 ? (bytes[p] as number) + 1 : 0;
+  };
+  // Skip the bytes all keys share.
+  const first = order[lo] as number;
+  for (;;) {
+    const d = digit(first, at);
+    if (d === 0) break;
+    let same = true;
+    for (let k = lo + 1; k < hi && same; k++) same = digit(order[k] as number, at) === d;
+    if (!same) break;
+    at++;
+  }
+  const keys = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const m = order[lo + k] as number;
+    keys[k] = ((digit(m, at) * 257 + digit(m, at + 1)) * 257 + digit(m, at + 2)) * RADIX_INDEX + k;
+  }
+  const members = order.slice(lo, hi);
+  keys.sort();
+  let groupStart = 0;
+  let groupDigits = -1;
+  for (let k = 0; k <= n; k++) {
+    const digits = k < n ? Math.floor((keys[k] as number) / RADIX_INDEX) : -2;
+    if (k < n) order[lo + k] = members[(keys[k] as number) - digits * RADIX_INDEX] as number;
+    if (digits === groupDigits) continue;
+    if (k - groupStart > 1) {
+      // Keys equal so far: the same key when one ended, else compare on.
+      // (a key that ended has a 0 as its last digit).
+      if (groupDigits % 257 === 0) return false;
+      if (!radixSort(bytes, data, base, order, lo + groupStart, lo + k, at + 3)) return false;
+    }
+    groupStart = k;
+    groupDigits = digits;
+  }
+  return true;
+}
+
+function insertionSortOrShell(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number): boolean {
+  if (hi - lo <= 64) return insertionSort(bytes, data, base, order, lo, hi);
+  // Very large groups of one prefix (rare): a comparison sort.
+  const part = Array.from(order.subarray(lo, hi));
+  let equal = false;
+  part.sort((a, b) => {
+    const x = base + 4 * a;
+    const y = base + 4 * b;
+    const c = compareKeys(bytes, data[x] as number, data[x + 1] as number, data[y] as number, data[y + 1] as number);
+    if (c === 0) equal = true;
+    return c;
+  });
+  order.set(part, lo);
+  return !equal;
+}
+
+/**
+ * Sorts the members of an object whose keys came out of order (the records
+ * from `base` on): false when two keys are equal. Inside the copied member
+ * (`out` not null), the copies are written back in key order, and the
+ * buffer now holding the copy is returned (`out`, or a new one for a big
+ * object); else null.
+ */
+function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Buffer | null, openedAt: number): Buffer | null | false {
+  const data = members.data;
+  const count = (members.length - base) >> 2;
+  let order: Int32Array;
+  if (count <= SMALL_OBJECT) {
+    order = smallOrder;
+    for (let k = 0; k < count; k++) order[k] = k;
+    if (!insertionSort(bytes, data, base, order, 0, count)) return false;
+  } else {
+    order = new Int32Array(count);
+    for (let k = 0; k < count; k++) order[k] = k;
+    if (!radixSort(bytes, data, base, order, 0, count, 1)) return false;
+  }
+  if (out === null) return null;
+  const from = openedAt + 1;
+  const end = data[members.length - 1] as number;
+  let copy: Buffer;
+  let target: Buffer;
+  if (end - from <= SMALL_COPY) {
+    // Small objects (nearly all): copied aside and written back in order.
+    copy = scratch;
+    for (let k = from; k < end; k++) copy[k - from] = out[k] as number;
+    target = out;
+  } else {
+    // Big ones: written in order into a new buffer, which replaces `out`.
+    copy = out;
+    target = Buffer.allocUnsafe(out.length);
+    out.copy(target, 0, 0, from);
+  }
+  const shift = copy === out ? 0 : from;
+  let o = from;
+  for (let k = 0; k < count; k++) {
+    if (k > 0) target[o++] = 44;
+    const r = base + 4 * (order[k] as number);
+    const s = (data[r + 2] as number) - shift;
+    const e = (data[r + 3] as number) - shift;
+    if (e - s <= 1024) {
+      for (let m = s; m < e; m++) target[o++] = copy[m] as number;
+    } else {
+      o += copy.copy(target, o, s, e);
+    }
+  }
+  return target;
 }
 
 function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (bytes.length > maxBytes) {
+  if (bytes.length > maxBytes || bytes.length > MAX_JSON_BYTES) {
     throw new InputError(
-      `${file}: file is ${String(bytes.length)} bytes, more than the ${String(maxBytes)} accepted`,
+      `${file}: file is ${String(bytes.length)} bytes, more than the ${String(Math.min(maxBytes, MAX_JSON_BYTES))} accepted`,
       { file }
     );
   }
@@ -589,12 +689,9 @@ function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions):
       file,
     });
   }
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch (cause) {
-    throw new InputError(`${file}: not valid UTF-8`, { file, cause });
-  }
+  // Checked first (native, vectorized), then decoded without replacement characters.
+  if (!isUtf8(bytes)) throw new InputError(`${file}: not valid UTF-8`, { file });
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
@@ -619,7 +716,7 @@ function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions):
 export function parseJson(bytes: Uint8Array, file: string, opts: ParseJsonOptions = {}): JsonValue {
   const { text, value } = decodeChecked(bytes, file, opts);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
+  if (canonicalScan(bytes, maxDepth, null) === false) new Scanner(text, file, maxDepth).run();
   return value;
 }
 
@@ -628,8 +725,8 @@ export interface ParsedJson {
   readonly value: JsonValue;
   /**
    * The canonical bytes of the value of the top-level key asked for, read
-   * off the text, when the text allows (see {@link sortedScan}: files
-   * written with sorted keys and no escapes); else undefined.
+   * off the text, when the text allows (see {@link canonicalScan}: in
+   * nearly every file, whatever its key order); else undefined.
    */
   readonly canonicalBytes: Buffer | undefined;
 }
@@ -645,10 +742,12 @@ export function parseJsonWithMember(
   key: string,
   opts: ParseJsonOptions = {}
 ): ParsedJson {
-  const { text, value } = decodeChecked(bytes, file, opts);
+  // The decoded text is not kept while the scan runs (memory: it is as big
+  // as the file); the rare fallback decodes the bytes again.
+  const { value } = decodeChecked(bytes, file, opts);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const canonical = sortedScan(bytes, maxDepth, byteOf(key));
-  if (canonical !== null) return { value, canonicalBytes: canonical };
-  if (!quickCheck(text, maxDepth)) new Scanner(text, file, maxDepth).run();
+  const canonical = canonicalScan(bytes, maxDepth, byteOf(key));
+  if (canonical !== false) return { value, canonicalBytes: canonical === true ? undefined : canonical };
+  new Scanner(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, maxDepth).run();
   return { value, canonicalBytes: undefined };
 }

@@ -7,7 +7,7 @@
 import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
 import { parseExpires } from './expires.js';
-import { formatPath, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
+import { formatPath, MAX_JSON_BYTES, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { explainKeyId, describeKeyIdMismatch } from './keyid-forms.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
@@ -333,8 +333,17 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     bytes,
     file,
     'signed',
-    expected === 'root' ? { maxBytes: MAX_ROOT_BYTES } : {}
+    { maxBytes: expected === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES }
   );
+  return metadataFromJson(json, bytes, file, expected, signedFromText);
+}
+
+/**
+ * The checks of {@link parseMetadata} on a JSON value already read (or, for
+ * the writer, about to be written as `bytes`). `signedFromText` null: the
+ * canonical bytes are not wanted (`signedBytes` is then empty).
+ */
+export function metadataFromJson(json: JsonValue, bytes: Uint8Array, file: string, expected: RoleType | undefined, signedFromText: Buffer | undefined | null): ParsedMetadata {
   const g: Guard = new Guard(file);
   const top = g.object(json, []);
   const signed = g.object(top['signed'], ['signed']);
@@ -388,7 +397,7 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
     bytes,
     signed: signed as unknown as Signed,
     signatures: sigs as unknown as ParsedMetadata['signatures'],
-    signedBytes: signedBytesOf(g, signed, signedFromText),
+    signedBytes: signedFromText === null ? Buffer.alloc(0) : signedBytesOf(g, signed, signedFromText),
     expiresAt: expires.ms,
     legacy: g.legacy,
     keyIdNotes: g.keyIdNotes,

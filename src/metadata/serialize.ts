@@ -8,15 +8,16 @@
  * `path_hash_prefixes`, a timestamp listing only `snapshot.json`.
  *
  * Files are pretty-printed JSON with keys in code-point order and a final
- * newline. The output is re-read with the strict parser before it is
- * returned, so nothing the parser would refuse is ever written.
+ * newline. Nothing the strict parser would refuse is ever written: the
+ * output is checked as it is written, and the parser's checks run on it
+ * (see {@link serializeMetadata}).
  */
 import { fieldError } from '../errors.js';
 import { compareCodePoints } from './canonical.js';
-import { formatPath } from './json.js';
+import { DEFAULT_MAX_DEPTH, formatPath, MAX_JSON_BYTES, type JsonValue } from './json.js';
 import { decodeKey } from './keys.js';
 import { own, TOP_LEVEL_ROLES, type Metadata, type ParsedMetadata, type Root, type Timestamp } from './model.js';
-import { parseMetadata } from './parse.js';
+import { MAX_ROOT_BYTES, metadataFromJson, parseMetadata } from './parse.js';
 
 function write(v: unknown, indent: string, out: string[]): void {
   if (v === null || typeof v !== 'object') {
@@ -199,13 +200,93 @@ export function checkProfile(md: ParsedMetadata): void {
 }
 
 /**
+ * Writes `v` like {@link write} and checks, in the same walk, that the text
+ * is what the strict reader reads back as `v` itself: plain objects and
+ * arrays (no holes, no foreign prototypes) nested at most 64 deep, safe
+ * integers, booleans, null and well-formed strings. False at the first
+ * thing that is not (then the text may not even be JSON).
+ */
+function writeChecked(v: unknown, indent: string, out: string[], depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+      if (!v.isWellFormed()) return false;
+      out.push(JSON.stringify(v));
+      return true;
+    case 'number':
+      if (!Number.isSafeInteger(v) || Object.is(v, -0)) return false;
+      out.push(String(v));
+      return true;
+    case 'boolean':
+      out.push(v ? 'true' : 'false');
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) {
+    out.push('null');
+    return true;
+  }
+  if (depth >= DEFAULT_MAX_DEPTH) return false;
+  const inner = indent + '  ';
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+    if (v.length === 0) {
+      out.push('[]');
+      return true;
+    }
+    out.push('[\n');
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return false;
+      out.push(inner);
+      if (!writeChecked(v[i], inner, out, depth + 1)) return false;
+      out.push(i < v.length - 1 ? ',\n' : '\n');
+    }
+    out.push(indent + ']');
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const rec = v as Record<string, unknown>;
+  const keys = Object.keys(rec).sort(compareCodePoints);
+  if (keys.length === 0) {
+    out.push('{}');
+    return true;
+  }
+  out.push('{\n');
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    if (!k.isWellFormed()) return false;
+    out.push(inner + JSON.stringify(k) + ': ');
+    if (!writeChecked(rec[k], inner, out, depth + 1)) return false;
+    out.push(i < keys.length - 1 ? ',\n' : '\n');
+  }
+  out.push(indent + '}');
+  return true;
+}
+
+/**
  * Serializes metadata for writing, refusing anything outside the profile.
+ *
+ * The guarantee: only what the strict reader accepts is written. The bytes
+ * are written and checked in one walk (see {@link writeChecked}): when the
+ * walk vouches that reading them back gives this very value, the reader's
+ * checks run on the value (no second parse); otherwise the bytes are read
+ * back with {@link parseMetadata}, whose errors name the file and field.
  * @param file the name used in error messages
  * @throws InputError when the metadata is malformed or outside the profile
  */
 export function serializeMetadata(md: Metadata, file: string): Uint8Array {
-  const text = stringifySorted({ signatures: md.signatures, signed: md.signed });
-  const bytes = Buffer.from(text, 'utf8');
-  checkProfile(parseMetadata(bytes, file, md.signed._type));
+  const value = { signatures: md.signatures, signed: md.signed };
+  const out: string[] = [];
+  const clean = writeChecked(value, '', out, 0);
+  const bytes = Buffer.from(clean ? out.join('') + '\n' : stringifySorted(value), 'utf8');
+  const limit = md.signed._type === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES;
+  const parsed =
+    clean && bytes.length <= limit
+      ? metadataFromJson(value as unknown as JsonValue, bytes, file, md.signed._type, null)
+      : parseMetadata(bytes, file, md.signed._type);
+  checkProfile(parsed);
   return bytes;
 }

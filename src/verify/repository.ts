@@ -132,6 +132,7 @@ const COMPUTED_HASHES: ReadonlySet<string> = new Set(['sha224', 'sha256', 'sha38
 /** Up to this many absent delegated roles are warned about one by one. */
 const MAX_ABSENT_LISTED = 10;
 
+const VERSIONED_FILE = /^([1-9]\d{0,15})\.(.+)\.json$/s;
 const ROOT_FILE = /^(?:root_history\/)?([1-9]\d{0,15})\.root\.json$/;
 const DAY = 86_400_000;
 
@@ -172,8 +173,13 @@ class Run {
     return this.names.has(name);
   }
 
+  /** The warnings given, as `code file message` (a Set: one per bin is 16,384 of them). */
+  private readonly warned = new Set<string>();
+
   warn(code: WarningCode, file: string, message: string): void {
-    if (!this.warnings.some((w) => w.code === code && w.file === file && w.message === message)) {
+    const key = `${code}\u0000${file}\u0000${message}`;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
       this.warnings.push({ code, file, message });
     }
   }
@@ -308,13 +314,24 @@ class Run {
     if (this.has(`${enc}.json`)) return `${enc}.json`;
     if (this.has(`${name}.json`)) return `${name}.json`;
     if (version !== undefined) return undefined;
-    let best: [number, string] | undefined;
-    const re = new RegExp(`^([1-9]\\d{0,15})\\.${enc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.json$`);
+    return this.latestVersioned().get(enc)?.[1];
+  }
+
+  private latest: Map<string, [number, string]> | undefined;
+
+  /** The highest-versioned `V.NAME.json` of each NAME: the file names indexed once per run. */
+  private latestVersioned(): Map<string, [number, string]> {
+    if (this.latest !== undefined) return this.latest;
+    const latest = new Map<string, [number, string]>();
     for (const n of this.src.names) {
-      const m = re.exec(n);
-      if (m && (best === undefined || Number(m[1]) > best[0])) best = [Number(m[1]), n];
+      const m = VERSIONED_FILE.exec(n);
+      if (m === null) continue;
+      const v = Number(m[1]);
+      const best = latest.get(m[2] as string);
+      if (best === undefined || v > best[0]) latest.set(m[2] as string, [v, n]);
     }
-    return best?.[1];
+    this.latest = latest;
+    return latest;
   }
 
   /**

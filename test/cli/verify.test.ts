@@ -279,6 +279,25 @@ describe('verify: hostile input ends in exit 2 naming the file and field, and ch
     assert.match(e.stdout, /no root metadata found/);
   });
 
+  it('--max-file-size: a file over it is refused naming the file; bad sizes are usage errors', async () => {
+    const dir = await freshRepo();
+    const sizes = await Promise.all((await readdir(dir)).map(async (f) => [f, (await readFile(join(dir, f))).length] as const));
+    const [largest, size] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const ok = await run(['verify', dir, '--at', AT, '--max-file-size', '1MiB']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const over = await run(['verify', dir, '--at', AT, '--max-file-size', String(size - 1)]);
+    assert.equal(over.code, 2);
+    assert.ok(over.stderr.includes(`${largest}: file is ${String(size)} bytes, more than the ${String(size - 1)} accepted`), over.stderr);
+    for (const bad of ['0', '-5', '1.5M', '12 parsecs', '1T']) {
+      const r = await run(['verify', dir, '--at', AT, '--max-file-size', bad]);
+      assert.equal(r.code, 2, bad);
+      assert.match(r.stderr, /--max-file-size: .* is not a size/, bad);
+    }
+    const huge = await run(['verify', dir, '--at', AT, '--max-file-size', '1G']);
+    assert.equal(huge.code, 2);
+    assert.match(huge.stderr, /--max-file-size: 1G is more than 536870888 bytes/);
+  });
+
   it('an unknown option is a usage error', async () => {
     const r = await run(['verify', '--frobnicate']);
     assert.equal(r.code, 2);

@@ -18,7 +18,7 @@
  * written. Expiry follows the real clock (`io.now`), because tuf-js judges
  * expiry by it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -36,6 +36,7 @@ import { makePublicKeyFile } from '../../crypto/proof.js';
 import type { Signer } from '../../crypto/signer.js';
 import { generateKeyPair, keySigner } from '../../crypto/software.js';
 import { checkClient, type ClientCheckResult } from '../../drill/client.js';
+import { checkPythonClient, findPythonTuf, type PythonCheckResult } from '../../drill/python-client.js';
 import {
   chooseSigners,
   OFFLINE_EXPIRES_DAYS,
@@ -48,9 +49,9 @@ import {
 } from '../../drill/scenario.js';
 import { CeremonyError, EnvironmentError, EXIT, IoError, UsageError, VerificationError } from '../../errors.js';
 import { formatExpires } from '../../metadata/expires.js';
-import type { Metadata, Signed } from '../../metadata/model.js';
+import type { Metadata, Signed, TargetFile } from '../../metadata/model.js';
 import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js';
-import { binForPath } from '../../metadata/verify.js';
+import { binForPath, binNames } from '../../metadata/verify.js';
 import { sha256Hex } from '../../store/drafts.js';
 import type { GlobalOptions, Io } from '../io.js';
 
@@ -62,12 +63,57 @@ export interface DrillCommandOptions {
   readonly keyholders?: string;
   readonly threshold?: string;
   readonly out?: string;
+  readonly targets?: string;
+  readonly clients?: string;
+  readonly pythonTuf?: string;
+}
+
+/** PEP 458 drill: generated target paths by default (PyPI-sized: 2,300,000). */
+export const DEFAULT_DRILL_TARGETS = 160_000;
+const MAX_DRILL_TARGETS = 10_000_000;
+const CLIENTS = ['tuf-js', 'python-tuf'] as const;
+type ClientName = (typeof CLIENTS)[number];
+
+/** What the options beyond the scenario ask for. */
+interface ClientSettings {
+  readonly targets: number;
+  /** The clients asked for; null: tuf-js, and python-tuf when found. */
+  readonly clients: readonly ClientName[] | null;
+  readonly pythonTuf: string | undefined;
+}
+
+function parseClientSettings(opts: DrillCommandOptions, pep458: boolean): ClientSettings {
+  let targets = DEFAULT_DRILL_TARGETS;
+  if (opts.targets !== undefined) {
+    if (!pep458) throw new UsageError('--targets: only the pep458 scenario publishes generated targets', { field: '--targets' });
+    const t = opts.targets.replace(/_/g, '');
+    if (!/^[1-9]\d{0,7}$/.test(t) || Number(t) > MAX_DRILL_TARGETS) {
+      throw new UsageError(`--targets: "${opts.targets}" is not a whole number from 1 to ${MAX_DRILL_TARGETS.toLocaleString('en-US')}`, { field: '--targets' });
+    }
+    targets = Number(t);
+  }
+  let clients: ClientName[] | null = null;
+  if (opts.clients !== undefined) {
+    clients = [];
+    for (const c of opts.clients.split(',').map((x) => x.trim())) {
+      if (!(CLIENTS as readonly string[]).includes(c)) throw new UsageError(`--clients: "${c}" is not one of ${CLIENTS.join(', ')}`, { field: '--clients' });
+      if (!clients.includes(c as ClientName)) clients.push(c as ClientName);
+    }
+  }
+  return { targets, clients, pythonTuf: opts.pythonTuf };
+}
+
+/** `N ms, peak M MiB`: the process's peak resident memory so far. */
+function peakMib(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** One step of the drill, as reported. */
 export interface DrillStep {
   readonly name: string;
   readonly ms: number;
+  /** The drill process's peak resident memory after the step, MiB. */
+  readonly peakMib: number;
   readonly ok: boolean;
   readonly detail: string;
 }
@@ -124,6 +170,13 @@ class Drill {
   private readonly online = new Map<string, Signer>();
   /** What the client said, once the client step has run (also when it refused). */
   client: ClientCheckResult | null = null;
+  /** What python-tuf said, when it ran. */
+  pythonClient: PythonCheckResult | null = null;
+  /** The clients that accepted, in the order they ran. */
+  readonly accepted: string[] = [];
+  /** pep458: the real targets published (the drill's own and two more, in other bins). */
+  private readonly published: { path: string; bytes: Buffer }[] = [];
+  clientSettings: ClientSettings = { targets: DEFAULT_DRILL_TARGETS, clients: null, pythonTuf: undefined };
   readonly base: string;
   readonly plan: ScenarioPlan;
   readonly ws: string;
@@ -162,8 +215,9 @@ class Drill {
       throw e;
     } finally {
       const ms = Math.round(this.clock() - t0);
-      this.steps.push({ name, ms, ok, detail });
-      if (!this.global.json) this.io.stdout(`${ok ? 'ok  ' : 'FAIL'} ${String(ms).padStart(6)} ms  ${name}: ${detail}\n`);
+      const peak = peakMib();
+      this.steps.push({ name, ms, peakMib: peak, ok, detail });
+      if (!this.global.json) this.io.stdout(`${ok ? 'ok  ' : 'FAIL'} ${String(ms).padStart(6)} ms ${String(peak).padStart(5)} MiB  ${name}: ${detail}\n`);
     }
   }
 
@@ -351,6 +405,32 @@ class Drill {
     });
 
     const expectedVersion = v2 === null ? 1 : 2;
+    const asked = this.clientSettings.clients;
+    const python = asked === null || asked.includes('python-tuf') ? await findPythonTuf(this.clientSettings.pythonTuf, this.io.env, this.io.cwd) : null;
+    if (python !== null && 'missing' in python && asked !== null) {
+      throw new EnvironmentError(`--clients python-tuf: ${python.missing}`, { hint: 'pip install tuf, or give --python-tuf DIR or PYTHON_TUF_PATH (docs/drill.md)' });
+    }
+    if (python !== null && !('missing' in python)) {
+      await this.step('client python-tuf', async () => {
+        const c = await checkPythonClient({
+          pythonTuf: python,
+          env: this.io.env,
+          repository: this.base,
+          trustedRoot: await readFile(join(repoMeta, '1.root.json')),
+          targets: this.published.map((t) => ({ path: t.path, sha256: sha256Hex(t.bytes), length: t.bytes.length })),
+          clientDir: join(this.base, 'client-python-tuf'),
+        });
+        this.pythonClient = c;
+        if (!c.ok) throw new VerificationError(`python-tuf refused the repository: ${c.problem ?? 'no reason given'}`);
+        if (c.rootVersion !== expectedVersion) throw new VerificationError(`python-tuf ended at root version ${String(c.rootVersion)}, not ${String(expectedVersion)}`);
+        this.accepted.push(`python-tuf ${python.version}`);
+        const peak = c.maxRssKb === null ? '' : `, its peak ${String(Math.round(c.maxRssKb / 1024))} MiB`;
+        return `python-tuf ${python.version} (from ${python.from}) ngclient Updater: refreshed to root v${String(c.rootVersion)}, downloaded ${String(c.downloaded)} targets from ${String(new Set(this.published.map((t) => t.path)).size)} paths (bytes as published); ${String(c.requests)} requests; its CPU ${String(c.cpuMs)} ms${peak}`;
+      });
+    } else if (python !== null && !this.global.json) {
+      this.io.stdout(`note: ${python.missing}; python-tuf is not run (pip install tuf, --python-tuf DIR or PYTHON_TUF_PATH)\n`);
+    }
+    if (asked !== null && !asked.includes('tuf-js')) return { path: plan.targetPath, length: targetBytes.length, sha256: sha256Hex(targetBytes) };
     await this.step('client', async () => {
       const client = await checkClient({
         repository: this.base,
@@ -365,7 +445,9 @@ class Drill {
       if (client.rootVersion !== expectedVersion) {
         throw new VerificationError(`the client ended at root version ${String(client.rootVersion)}, not ${String(expectedVersion)}`);
       }
-      return `tuf-js trusted ${moved}, downloaded ${plan.targetPath} (${String(client.downloaded)} bytes, as published); ${String(client.requests.length)} requests to ${client.base}`;
+      this.accepted.push('tuf-js');
+      const slow = plan.bins === null ? '' : ` (tuf-js's snapshot reading is quadratic in its entries: ${String(2 ** plan.bins.bitLength + 1)} here)`;
+      return `tuf-js trusted ${moved}, downloaded ${plan.targetPath} (${String(client.downloaded)} bytes, as published); ${String(client.requests.length)} requests to ${client.base}${slow}`;
     });
     return { path: plan.targetPath, length: targetBytes.length, sha256: sha256Hex(targetBytes) };
   }
@@ -396,11 +478,29 @@ class Drill {
     const listed: ServedMetadata[] = [{ name: 'targets.json', version: targetsVersion, bytes: targetsBytes }];
     const entry = targetFileFor(targetBytes);
     const written: string[] = [];
+    this.published.push({ path: plan.targetPath, bytes: Buffer.from(targetBytes) });
     if (plan.bins !== null) {
-      const bin = binForPath({ bit_length: plan.bins.bitLength, name_prefix: plan.bins.namePrefix }, plan.targetPath);
-      const name = metadataFileName(bin, 1, true);
-      listed.push({ name: `${bin}.json`, version: 1, bytes: await write(name, await sign(makeDelegatedTargets(1, expires, { [plan.targetPath]: entry }), 'bins')) });
-      written.push(`${name} (${plan.targetPath})`);
+      const sr = { bit_length: plan.bins.bitLength, name_prefix: plan.bins.namePrefix };
+      // Every bin, each with its share of the generated paths, and the real
+      // targets (the drill's own and two more) in theirs.
+      const byBin = new Map<string, Record<string, TargetFile>>(binNames(sr).map((b) => [b, {}]));
+      for (const extra of ['packages/drill/drill-1.1.txt', 'packages/drill/drill-2.0.txt']) {
+        this.published.push({ path: extra, bytes: Buffer.from(`tuf-ceremony drill: ${extra}, published at ${formatExpires(nowMs)}\n`, 'utf8') });
+      }
+      for (const t of this.published) (byBin.get(binForPath(sr, t.path)) as Record<string, TargetFile>)[t.path] = targetFileFor(t.bytes);
+      const generated = this.clientSettings.targets;
+      for (let i = 0; i < generated; i++) {
+        const h = createHash('sha256').update(`drill target ${String(i)}`).digest('hex');
+        const path = `packages/${h.slice(0, 2)}/${h.slice(2, 4)}/drill-project-${String(i >> 3)}-${String(i & 7)}.tar.gz`;
+        (byBin.get(binForPath(sr, path)) as Record<string, TargetFile>)[path] = { length: 1_000 + (parseInt(h.slice(4, 10), 16) % 50_000_000), hashes: { sha256: h } };
+      }
+      const binsSigner = signer('bins');
+      for (const [bin, entries] of byBin) {
+        const md = await signWith(makeDelegatedTargets(1, expires, entries), [binsSigner]);
+        listed.push({ name: `${bin}.json`, version: 1, bytes: await write(metadataFileName(bin, 1, true), md) });
+      }
+      const holding = [...new Set(this.published.map((t) => binForPath(sr, t.path)))];
+      written.push(`${String(byBin.size)} bins 1.${plan.bins.namePrefix}-*.json (${generated.toLocaleString('en-US')} generated targets and ${String(this.published.length)} real ones, in ${holding.join(', ')})`);
     }
     const snapshotName = metadataFileName('snapshot', 1, true);
     const snapshotBytes = await write(snapshotName, await sign(makeSnapshot(1, expires, listed), 'snapshot'));
@@ -409,6 +509,12 @@ class Drill {
     for (const name of targetFileNames(plan.targetPath, entry, true)) {
       await mkdir(dirname(join(this.base, 'targets', name)), { recursive: true });
       await copyFile(release, join(this.base, 'targets', name));
+    }
+    for (const t of this.published.slice(1)) {
+      for (const name of targetFileNames(t.path, targetFileFor(t.bytes), true)) {
+        await mkdir(dirname(join(this.base, 'targets', name)), { recursive: true });
+        await writeFile(join(this.base, 'targets', name), t.bytes);
+      }
     }
     return `metadata/${written.join(', metadata/')} signed with the online keys, expiring in ${String(ONLINE_EXPIRES_DAYS)} day; the target under its hash-prefixed names in targets/`;
   }
@@ -426,10 +532,12 @@ function holdersText(h: Holders): string {
 export async function runDrill(opts: DrillCommandOptions, global: GlobalOptions, io: Io, run: RunCli): Promise<number> {
   const settings = parseDrillSettings(opts);
   const plan = scenarioPlan(settings);
+  const clientSettings = parseClientSettings(opts, plan.bins !== null);
   const { base, keep } = await prepareDir(opts.out, io);
   const clock = io.monotonic ?? ((): number => performance.now());
   const started = clock();
   const drill = new Drill(base, plan, io, global, run, clock);
+  drill.clientSettings = clientSettings;
   if (!global.json) {
     io.stdout(
       `drill ${settings.scenario}: ${String(settings.keyholders)} keyholders, root threshold ${String(settings.threshold)}, in ${base}${keep ? '' : ' (removed at the end)'}\n`
@@ -458,7 +566,10 @@ export async function runDrill(opts: DrillCommandOptions, global: GlobalOptions,
           steps: drill.steps,
           totalMs,
           out: keep ? base : null,
-          clientRootVersion: drill.client?.rootVersion ?? null,
+          clientRootVersion: drill.client?.rootVersion ?? drill.pythonClient?.rootVersion ?? null,
+          clients: drill.accepted,
+          pythonTuf: drill.pythonClient,
+          targets: plan.bins === null ? null : clientSettings.targets,
           target,
           failure: failure === null ? null : { step: failedStep, code: failure.code, exitCode: failure.exitCode, message: failure.message },
         },
@@ -469,7 +580,12 @@ export async function runDrill(opts: DrillCommandOptions, global: GlobalOptions,
   } else if (failure === null && target !== null && drill.client !== null) {
     const c = drill.client;
     const roots = c.rootVersion === c.fromVersion ? `from root v${String(c.fromVersion)}` : `moved from root v${String(c.fromVersion)} to v${String(c.rootVersion)}`;
-    io.stdout(`drill passed in ${(totalMs / 1000).toFixed(1)} s: a TUF client (tuf-js) ${roots}, accepted the repository and downloaded ${target.path}\n`);
+    const also = drill.pythonClient?.ok === true ? '; python-tuf accepted it too' : '';
+    io.stdout(`drill passed in ${(totalMs / 1000).toFixed(1)} s: a TUF client (tuf-js) ${roots}, accepted the repository and downloaded ${target.path}${also}\n`);
+    if (keep) io.stdout(`kept in ${base}: workspace/, keyholders/, online/ (public keys), release/, metadata/, targets/, client/\n`);
+  } else if (failure === null && target !== null) {
+    io.stdout(`drill passed in ${(totalMs / 1000).toFixed(1)} s: ${drill.accepted.join(' and ')} accepted the repository and downloaded its targets\n`);
+    if (keep) io.stdout(`kept in ${base}: workspace/, keyholders/, online/ (public keys), release/, metadata/, targets/, client-python-tuf/\n`);
     if (keep) io.stdout(`kept in ${base}: workspace/, keyholders/, online/ (public keys), release/, metadata/, targets/, client/\n`);
   }
   if (failure !== null) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--require CLIENTS] [--json]` */
+/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--require CLIENTS] [--max-file-size SIZE] [--json]` */
 import { join, resolve } from 'node:path';
 import { UsageError, VerificationError } from '../../errors.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
@@ -9,7 +9,8 @@ import { verifyRepository, type MetadataSource } from '../../verify/repository.j
 import { progressBar } from '../../ui/progress.js';
 import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
-import { parseTimeOption } from '../options.js';
+import { parseSizeOption, parseTimeOption } from '../options.js';
+import { MAX_JSON_BYTES } from '../../metadata/json.js';
 
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
@@ -19,6 +20,7 @@ export interface VerifyCommandOptions {
   readonly allowExtraTimestampMeta?: boolean;
   /** `python-tuf,go-tuf,tuf-js` or a subset: exit 1 when a named client would reject. */
   readonly require?: string;
+  readonly maxFileSize?: string;
 }
 
 /** One line per client family: accepts, or rejects with its first reason. */
@@ -70,7 +72,8 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
     opts.trustedRoot === undefined
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
-  const report = withProgress(io, metadataDirSource(dir), (source) =>
+  const maxBytes = opts.maxFileSize === undefined ? MAX_JSON_BYTES : parseSizeOption(opts.maxFileSize, '--max-file-size', MAX_JSON_BYTES);
+  const report = withProgress(io, metadataDirSource(dir, maxBytes), (source) =>
     verifyRepository(source, {
       atMs,
       allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
