@@ -84,6 +84,7 @@ export interface AuditExportOptions {
   readonly format: 'md' | 'html';
   readonly out?: string;
   readonly run?: string;
+  readonly force?: boolean;
 }
 
 /**
@@ -111,7 +112,7 @@ export async function runAuditExport(opts: AuditExportOptions, workspaceDirArg: 
   const bytes = Buffer.from(content, 'utf8');
   const summary = { format: opts.format, run: t.run?.id ?? null, entries: { first: t.firstSeq, last: t.lastSeq }, head: t.head, sha256: sha256Hex(bytes) };
   if (opts.out !== undefined) {
-    await writeFileAtomic(resolve(io.cwd, opts.out), bytes);
+    await writeFileAtomic(resolve(io.cwd, opts.out), bytes, { outside: { force: opts.force === true, option: '--out' } });
     if (global.json) io.stdout(JSON.stringify({ ok: true, out: opts.out, ...summary }, null, 2) + '\n');
     else io.stdout(`transcript written to ${opts.out} (${opts.format}, SHA-256 ${summary.sha256})\nentries ${String(t.firstSeq)}–${String(t.lastSeq)}; final audit head ${t.head}\n`);
   } else if (global.json) {
