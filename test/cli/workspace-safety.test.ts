@@ -265,6 +265,27 @@ describe('files outside the workspace', () => {
   });
 });
 
+describe('anchors', () => {
+  it('audit verify fails (exit 1) on a missing or empty log, or one cut back before the head publish anchored; outside a workspace exit 2', async () => {
+    const ws = await copy();
+    const manifest = JSON.parse(await readFile(join(ws, 'manifest.json'), 'utf8')) as { audit: { head: string; seq: number } };
+    assert.match(manifest.audit.head, /^[0-9a-f]{64}$/);
+    assert.equal((await run(ws, ['audit', 'verify'])).code, 0);
+    const log = await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8');
+    await writeFile(join(ws, 'audit', 'log.jsonl'), log.split('\n').slice(0, manifest.audit.seq - 1).join('\n') + '\n');
+    const cut = await run(ws, ['audit', 'verify']);
+    assert.equal(cut.code, 1, cut.stderr);
+    assert.match(cut.stderr, /no longer holds the head .* that publish anchored in manifest\.json/);
+    await rm(join(ws, 'audit', 'log.jsonl'));
+    const gone = await run(ws, ['audit', 'verify']);
+    assert.equal(gone.code, 1, gone.stdout);
+    assert.match(gone.stderr, /missing or empty, but this workspace has published/);
+    const elsewhere = join(base, `not-a-workspace-${String(n++)}`);
+    await mkdir(elsewhere);
+    assert.equal((await runCli(['--dir', elsewhere, 'audit', 'verify'], { now: CEREMONY_NOW })).code, 2);
+  });
+});
+
 describe('entries of any size', () => {
   it('targets add of 20,000 files: one entry with the count and SHA-256 of the list, the list written beside the log', { timeout: 600_000 }, async () => {
     const ws = await copy();
