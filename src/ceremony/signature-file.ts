@@ -129,6 +129,8 @@ export interface CollectedNote {
   readonly source: string;
   readonly keyid: string;
   readonly keyholder?: string;
+  /** The name the signature file claims, when it is not the registry's name for the key. */
+  readonly claimedKeyholder?: string;
   readonly note: string;
 }
 
@@ -136,6 +138,7 @@ export interface RejectedSignature {
   readonly source: string;
   readonly keyid: string;
   readonly keyholder?: string;
+  readonly claimedKeyholder?: string;
   readonly reason: string;
 }
 
@@ -143,7 +146,7 @@ export interface CollectResult {
   /** The draft's signatures with the new valid ones: existing entries first, in order. */
   readonly signatures: readonly Signature[];
   /** Valid signatures kept; `replaced` when they replace an invalid or empty entry of the draft. */
-  readonly added: readonly { readonly source: string; readonly keyid: string; readonly keyholder?: string; readonly replaced: boolean }[];
+  readonly added: readonly { readonly source: string; readonly keyid: string; readonly keyholder?: string; readonly claimedKeyholder?: string; readonly replaced: boolean }[];
   /** Valid signatures ignored because the key already has a valid one. */
   readonly duplicates: readonly CollectedNote[];
   readonly rejected: readonly RejectedSignature[];
@@ -200,7 +203,7 @@ function lookup(keys: KeyLookup, keyid: string): TufKey | undefined {
  *    duplicate, noted).
  * Existing draft entries are kept as they are, except that an invalid or empty
  * one is replaced by a valid incoming signature for the same key.
- * @param keyholders names by key ID, used when the source names nobody
+ * @param keyholders the registry's names by key ID: the name shown and logged (a signature file's own `keyholder` only when the registry has none; a different one is flagged as `claimedKeyholder`)
  */
 export function collectSignatures(
   draft: { readonly signed: Signed; readonly signatures: readonly Signature[] },
@@ -219,7 +222,7 @@ export function collectSignatures(
 
   const signatures: Signature[] = [...draft.signatures];
   const validKeyids = new Set(signatures.filter((s) => isValid(s.keyid, s.sig)).map((s) => s.keyid));
-  const added: { source: string; keyid: string; keyholder?: string; replaced: boolean }[] = [];
+  const added: { source: string; keyid: string; keyholder?: string; claimedKeyholder?: string; replaced: boolean }[] = [];
   const duplicates: CollectedNote[] = [];
   const rejected: RejectedSignature[] = [];
 
@@ -234,8 +237,11 @@ export function collectSignatures(
             : undefined;
     for (const s of inc.sigs) {
       if (s.sig === '') continue;
-      const name = inc.keyholder ?? own(keyholders, s.keyid);
-      const who = name === undefined ? {} : { keyholder: name };
+      // The registry names the signer; a name the file claims is only reported, and flagged when it differs.
+      const registered = own(keyholders, s.keyid);
+      const name = registered ?? inc.keyholder;
+      const claimed = inc.keyholder !== undefined && registered !== undefined && inc.keyholder !== registered ? { claimedKeyholder: inc.keyholder } : {};
+      const who = name === undefined ? claimed : { keyholder: name, ...claimed };
       const reject = (reason: string): void => {
         rejected.push({ source: inc.source, keyid: s.keyid, ...who, reason });
       };

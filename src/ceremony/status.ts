@@ -58,7 +58,7 @@ function status(label: string, rootVersion: number, r: ThresholdResult, name: (k
  * @param draft the draft envelope (signatures collected so far)
  * @param trustedRoot the latest published root; null when nothing is published
  * @param names keyholder names by key ID (a short key ID is shown otherwise)
- * @param revoked key IDs declared compromised: never listed as able to sign
+ * @param revoked key IDs declared compromised: never counted, never listed as able to sign
  */
 export function draftStatus(
   draft: { readonly signed: Signed; readonly signatures: readonly Signature[]; readonly signedBytes?: Uint8Array },
@@ -67,7 +67,8 @@ export function draftStatus(
   revoked: ReadonlySet<string> = new Set()
 ): DraftStatus {
   const signedBytes = draft.signedBytes ?? canonicalBytes(draft.signed);
-  const payload = { signatures: draft.signatures, signedBytes };
+  // A compromised key's signature is never counted, wherever it came from.
+  const payload = { signatures: draft.signatures.filter((x) => !revoked.has(x.keyid)), signedBytes };
   const name = (k: string): string => names(k) ?? k.slice(0, 8);
   const s = draft.signed;
   const thresholds: ThresholdStatus[] = [];

@@ -291,10 +291,11 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('request')
     .description('write a signing request for offline keyholders: the draft, the SHA-256 of its canonical bytes, the trusted root, the eligible keys')
     .argument('<ROLE>', 'root or targets')
-    .option('--out <FILE>', 'where to write it (default: requests/ROLE-vN-HASH.json in the workspace)')
+    .option('--out <FILE>', 'where to write it (default: requests/ROLE-vN-HASH.json in the workspace); an existing file, link, device or FIFO is not replaced')
+    .option('--force', 'replace what --out names when it exists')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()
-    .action(async (role: string, opts: { out?: string }) => {
+    .action(async (role: string, opts: { out?: string; force?: boolean }) => {
       const { runRequest } = await import('./commands/ceremony.js');
       setResult(await runRequest(role, opts, globals(program, io), io));
     });
@@ -404,7 +405,8 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
         'exceptions, attestations, signatures, every artifact hash, the final audit head, and a sign-off table for handwritten initials'
     )
     .addOption(new Option('--format <FORMAT>', 'md (Markdown) or html (self-contained, prints on A4)').choices(['md', 'html']).makeOptionMandatory())
-    .option('--out <FILE>', 'write it to FILE (atomically) instead of stdout')
+    .option('--out <FILE>', 'write it to FILE (atomically) instead of stdout; an existing file, link, device or FIFO is not replaced')
+    .option('--force', 'replace what --out names when it exists')
     .option('--run <ID>', 'the run to transcribe (default: the last run in the log)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()

@@ -143,7 +143,13 @@ export class Change {
    * @throws InputError (exit 2) when the entry cannot be recorded: then nothing changed
    */
   async commit(event: AuditEvent, timeMs: number): Promise<{ head: string; entry: AuditEntry }> {
-    const details = this.spill(event.details ?? {});
+    // Lists too long for one entry (details, files read) are written beside the log, as part of this change.
+    let read = event.artifacts?.read ?? [];
+    const details = this.spill({ ...(event.details ?? {}), ...(read.length > MAX_LISTED ? { files_read: read } : {}) });
+    if (read.length > MAX_LISTED) {
+      const f = details['files_read'] as { sha256: string; file: string };
+      read = [{ path: f.file, sha256: f.sha256 }];
+    }
     const writes = [...this.writes.values()];
     const removes = [...this.removes.values()];
     // Named by what it changes (the same answers give the same log): a change is made once from a given state.
@@ -172,7 +178,7 @@ export class Change {
       intent = (
         await appendAuditEntry(
           this.dir,
-          { ...event, artifacts: { read: event.artifacts?.read ?? [], written }, details: { ...details, change } },
+          { ...event, artifacts: { read, written }, details: { ...details, change } },
           timeMs
         )
       ).entry;

@@ -11,7 +11,7 @@
  *   audit/log.jsonl            the hash-chained audit log
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { parseJson } from '../metadata/json.js';
 import { Guard } from '../metadata/parse.js';
@@ -105,6 +105,20 @@ export function openWorkspace(dir: string): Workspace {
     });
   }
   return { dir, settings: parseSettings(bytes, file) };
+}
+
+/**
+ * The workspace directory `path` is in (a directory holding `ceremony.json`,
+ * `path`'s own or an ancestor's), or null.
+ */
+export function workspaceContaining(path: string): string | null {
+  let dir = resolve(path);
+  for (;;) {
+    if (readOptionalFile(join(dir, 'ceremony.json'), 64 * 1024) !== null) return dir;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
 }
 
 /** The registered keyholders, by name, each from keyholders/NAME.pub.json. */

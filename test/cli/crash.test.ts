@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { parseJson } from '../../src/metadata/json.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 import { verifyWithRoot } from '../../src/metadata/verify.js';
 import { prng } from '../support/prng.js';
+import { rootV2Signed, writeRunner } from '../support/processes.js';
 import { runCli } from '../support/cli.js';
 import { CEREMONY_NOW, CEREMONY_PASS, ceremonyFixture, type CeremonyFixture } from '../support/ceremony.js';
 
@@ -36,26 +37,10 @@ let runner: string;
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'tuf-ceremony-crash-'));
   fx = await ceremonyFixture(base);
-  // Root v2 replaces carol by dave; alice, bob and dave sign it.
-  await fx.ok(fx.ws, ['root', 'draft']);
-  await fx.ok(fx.ws, ['root', 'add-key', 'root', 'dave']);
-  await fx.ok(fx.ws, ['root', 'remove-key', 'root', 'carol']);
-  const req = await fx.request('root');
-  sigs = [await fx.sign('alice', req), await fx.sign('bob', req), await fx.sign('dave', req)];
+  sigs = await rootV2Signed(fx);
   await cp(fx.ws, join(base, 'pristine'), { recursive: true });
   // The real CLI in a child process, at the fixed reference time.
-  runner = join(base, 'run.mjs');
-  const mainUrl = new URL('../../src/cli/main.js', import.meta.url).href;
-  const ioUrl = new URL('../../src/cli/io.js', import.meta.url).href;
-  await writeFile(
-    runner,
-    `const { main } = await import(${JSON.stringify(mainUrl)});
-const { processIo } = await import(${JSON.stringify(ioUrl)});
-const io = { ...processIo(), stdout: () => {}, now: () => ${String(CEREMONY_NOW)} };
-process.stdout.write('R');
-process.exitCode = await main(process.argv.slice(2), io);
-`
-  );
+  runner = await writeRunner(base, { quiet: true, marker: 'R' });
 });
 after(async () => {
   await rm(base, { recursive: true, force: true });

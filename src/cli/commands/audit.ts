@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** `tuf-ceremony [--dir DIR] audit verify [--head HASH]`, `audit show` and `audit export`. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { normalizeHead, scanLog, verifyScannedLog, type AuditVerifyResult } from '../../audit/entry.js';
 import { readAuditLog } from '../../audit/log.js';
 import { renderAuditLog, renderAuditVerify } from '../../audit/render.js';
@@ -9,6 +9,9 @@ import { InputError, UsageError, VerificationError } from '../../errors.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { sha256Hex } from '../../store/drafts.js';
 import { openWorkspace } from '../../store/workspace.js';
+import { readOptionalFile } from '../../store/metadata-dir.js';
+import { parseJson } from '../../metadata/json.js';
+import { MANIFEST_PATH } from './ceremony.js';
 import { COLOR, PLAIN } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
 
@@ -44,12 +47,43 @@ export function runAuditVerify(opts: AuditVerifyOptions, workspaceDir: string, g
     head = normalizeHead(opts.head);
     if (head === undefined) throw new UsageError(`--head ${JSON.stringify(opts.head)}: must be a SHA-256, 64 hex digits (spaces are ignored)`);
   }
-  const log = readAuditLog(resolve(io.cwd, workspaceDir));
-  const result = verifyScannedLog(scanLog(log.bytes, log.file), head);
+  const dir = resolve(io.cwd, workspaceDir);
+  const log = readAuditLog(dir);
+  const isWorkspace = readOptionalFile(join(dir, 'ceremony.json'), 64 * 1024) !== null;
+  if (!log.exists && !isWorkspace) {
+    throw new InputError(`${dir}: not a tuf-ceremony workspace (no ceremony.json, no audit log)`, { file: dir, hint: 'pass --dir DIR' });
+  }
+  const scan = scanLog(log.bytes, log.file);
+  const result = verifyScannedLog(scan, head);
   if (global.json) io.stdout(JSON.stringify({ ...result, exists: log.exists }, null, 2) + '\n');
   else io.stdout(renderAuditVerify(result, global.color ? COLOR : PLAIN, log.exists).join('\n') + '\n');
   if (!result.ok) throw failure(result);
+  checkAnchor(dir, scan.lines.map((l) => l.hash), log.file);
   return 0;
+}
+
+/**
+ * The head `publish` anchored in manifest.json must still be a line of the
+ * log: a missing or empty log, or one cut back before it, fails (exit 1).
+ */
+function checkAnchor(dir: string, hashes: readonly string[], file: string): void {
+  const bytes = readOptionalFile(join(dir, MANIFEST_PATH), 64 * 1024 * 1024);
+  if (bytes === null) return;
+  const m = parseJson(bytes, MANIFEST_PATH) as { audit?: { head?: unknown; seq?: unknown } };
+  const anchored = m.audit?.head;
+  if (typeof anchored !== 'string') return;
+  if (hashes.length === 0) {
+    throw new VerificationError(`${file}: the log is missing or empty, but this workspace has published (${MANIFEST_PATH} anchors head ${anchored})`, {
+      file,
+      hint: 'restore the log from a copy; keep this workspace as evidence',
+    });
+  }
+  if (!hashes.includes(anchored) && anchored !== '0'.repeat(64)) {
+    throw new VerificationError(`${file}: the log no longer holds the head ${anchored} that publish anchored in ${MANIFEST_PATH} (entry ${String(m.audit?.seq)}): it was cut back or rewritten`, {
+      file,
+      hint: 'restore the log from a copy; keep this workspace as evidence',
+    });
+  }
 }
 
 /**
@@ -84,6 +118,7 @@ export interface AuditExportOptions {
   readonly format: 'md' | 'html';
   readonly out?: string;
   readonly run?: string;
+  readonly force?: boolean;
 }
 
 /**
@@ -111,7 +146,7 @@ export async function runAuditExport(opts: AuditExportOptions, workspaceDirArg: 
   const bytes = Buffer.from(content, 'utf8');
   const summary = { format: opts.format, run: t.run?.id ?? null, entries: { first: t.firstSeq, last: t.lastSeq }, head: t.head, sha256: sha256Hex(bytes) };
   if (opts.out !== undefined) {
-    await writeFileAtomic(resolve(io.cwd, opts.out), bytes);
+    await writeFileAtomic(resolve(io.cwd, opts.out), bytes, { outside: { force: opts.force === true, option: '--out' } });
     if (global.json) io.stdout(JSON.stringify({ ok: true, out: opts.out, ...summary }, null, 2) + '\n');
     else io.stdout(`transcript written to ${opts.out} (${opts.format}, SHA-256 ${summary.sha256})\nentries ${String(t.firstSeq)}–${String(t.lastSeq)}; final audit head ${t.head}\n`);
   } else if (global.json) {

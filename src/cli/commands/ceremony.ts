@@ -58,15 +58,32 @@ function previousOf(c: Ceremony, role: DraftRole): Signed | null {
 }
 
 /** Errors that keep a draft from being requested or published. */
-function draftErrors(c: Ceremony, role: DraftRole, signed: Signed, nowMs: number): string[] {
-  if (role === 'root') return checkRootDraft(signed as Root, trustedRoot(c), nowMs).errors;
+function draftErrors(c: Ceremony, role: DraftRole, md: ParsedMetadata, nowMs: number): string[] {
+  const signed = md.signed;
+  const revoked = revokedPresence(c, md);
+  if (role === 'root') return [...revoked, ...checkRootDraft(signed as Root, trustedRoot(c), nowMs).errors];
   const published = c.publishedTargets()?.md.signed ?? null;
-  return checkTargetsDraft(signed as Targets, published, trustedRoot(c), nowMs).errors;
+  return [...revoked, ...checkTargetsDraft(signed as Targets, published, trustedRoot(c), nowMs).errors];
 }
 
-/** Key IDs declared compromised for a recovery draft of `role` (drafts/root.incident.json). */
-function revokedFor(c: Ceremony, role: DraftRole): ReadonlySet<string> {
-  return new Set(role === 'root' ? (readIncident(c.ws)?.revoked_keyids ?? []) : []);
+/** A key declared compromised (the incident record) that a draft still holds: a signature by it, or a role listing it. */
+function revokedPresence(c: Ceremony, md: ParsedMetadata): string[] {
+  const revoked = revokedFor(c);
+  if (revoked.size === 0) return [];
+  const names = namesFor(c, md.signed._type === 'root' ? md.signed : null);
+  const who = (id: string): string => `key ${id}${names(id) === undefined ? '' : ` (${names(id) ?? ''})`}`;
+  const out: string[] = [];
+  for (const s of md.signatures) {
+    if (revoked.has(s.keyid)) out.push(`holds a signature by ${who(s.keyid)}, declared compromised in ${INCIDENT_PATH}: the draft was changed outside \`collect\`; make it again (root draft --revoke … --replace)`);
+  }
+  const roles = md.signed._type === 'root' ? Object.entries(md.signed.roles).map(([n, r]) => [n, r.keyids] as const) : md.signed._type === 'targets' ? (md.signed.delegations?.roles ?? []).map((r) => [r.name, r.keyids] as const) : [];
+  for (const [name, keyids] of roles) for (const k of keyids) if (revoked.has(k)) out.push(`role ${name} lists ${who(k)}, declared compromised in ${INCIDENT_PATH}`);
+  return out;
+}
+
+/** Key IDs declared compromised (drafts/root.incident.json): refused and not counted for a draft of any role. */
+function revokedFor(c: Ceremony): ReadonlySet<string> {
+  return new Set(readIncident(c.ws)?.revoked_keyids ?? []);
 }
 
 function needDraft<R extends DraftRole>(c: Ceremony, role: R): DraftFile<R extends 'root' ? Root : Targets> {
@@ -93,7 +110,7 @@ export async function runDiff(role: string | undefined, global: GlobalOptions, i
     const previous = previousOf(c, r);
     const names = nameRecord(c, [...keyIdsOf(d.md.signed), ...keyIdsOf(trustedRoot(c)), ...keyIdsOf(previous)], d.md.signed._type === 'root' ? d.md.signed : null);
     const lines = reviewLines({ role: r, draft: d.md.signed, previous, keyholders: names, nowMs, trustedRoot: trustedRoot(c), ...minExpiryDays(io) });
-    return { role: r, version: d.md.signed.version, signedSha256: sha256Hex(d.md.signedBytes), errors: draftErrors(c, r, d.md.signed, nowMs), review: lines };
+    return { role: r, version: d.md.signed.version, signedSha256: sha256Hex(d.md.signedBytes), errors: draftErrors(c, r, d.md, nowMs), review: lines };
   });
   const lines: string[] = [];
   if (out.length === 0) lines.push('no drafts in this workspace');
@@ -150,7 +167,7 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
   const role = assertDraftRole(roleArg);
   const d = needDraft(c, role);
   const nowMs = io.now();
-  const errors = draftErrors(c, role, d.md.signed, nowMs);
+  const errors = draftErrors(c, role, d.md, nowMs);
   if (errors.length > 0) {
     throw new InputError(`${d.file}: the ${role} draft is not ready for signing:\n  - ${errors.join('\n  - ')}`, {
       file: d.file,
@@ -174,7 +191,7 @@ export async function runRequest(roleArg: string, opts: RequestOptions, global: 
     signed_sha256: req.signed_sha256,
     eligible_keyids: req.eligible_keyids,
   }, 'coordinator', [artifact(shown, bytes)]);
-  const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role));
+  const st = draftStatus(d.md, trustedRoot(c), namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c));
   output(
     c,
     { ok: true, role, version: signed.version, file: shown, signedSha256: req.signed_sha256, eligibleKeyids: req.eligible_keyids, thresholds: st.thresholds.map(jsonThreshold), auditHead },
@@ -248,9 +265,9 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
     const mine = incoming.filter((i) => i.role === role).map((i) => i.incoming);
     const signed = d.md.signed;
     // Keys declared compromised (a recovery draft) may not sign it.
-    const revoked = revokedFor(c, role);
+    const revoked = revokedFor(c);
     const eligible = new Map([...eligibleKeys(signed, trusted)].filter(([id]) => !revoked.has(id)));
-    const names = nameRecord(c, eligible.keys(), signed._type === 'root' ? signed : null);
+    const names = nameRecord(c, [...eligible.keys(), ...mine.flatMap((i) => i.sigs.map((s) => s.keyid))], signed._type === 'root' ? signed : null);
     const result = collectSignatures(d.md, eligible, mine, names);
     let md: ParsedMetadata = d.md;
     if (result.added.length > 0) {
@@ -259,23 +276,24 @@ export async function runCollect(files: readonly string[], global: GlobalOptions
       md = parseMetadata(w.bytes, w.path, role);
     }
     read.push(artifact(d.file, d.bytes));
-    results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role)), file: d.file });
+    results.push({ role, version: signed.version, result, status: draftStatus(md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c)), file: d.file });
   }
   const auditHead = await commit(c, change, 'collect', read, {
     drafts: results.map((r) => ({
       role: r.role,
       version: r.version,
       signed_sha256: r.result.signedSha256,
-      added: r.result.added.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source })),
+      added: r.result.added.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source, ...(a.claimedKeyholder === undefined ? {} : { claimed_keyholder: a.claimedKeyholder }) })),
       duplicates: r.result.duplicates.map((a) => ({ keyid: a.keyid, source: a.source })),
-      rejected: r.result.rejected.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source, reason: a.reason })),
+      rejected: r.result.rejected.map((a) => ({ keyid: a.keyid, keyholder: a.keyholder ?? null, source: a.source, reason: a.reason, ...(a.claimedKeyholder === undefined ? {} : { claimed_keyholder: a.claimedKeyholder }) })),
     })),
   }, 'coordinator', written);
   const rejected = results.flatMap((r) => r.result.rejected);
   const lines: string[] = [];
   for (const r of results) {
     lines.push(`${r.role} version ${String(r.version)} (SHA-256 ${groupedHash(r.result.signedSha256)}):`);
-    for (const a of r.result.added) lines.push(`  + ${a.keyholder ?? a.keyid.slice(0, 8)} (key ${a.keyid.slice(0, 8)}) from ${a.source}: signature verified and kept`);
+    const claim = (a: { claimedKeyholder?: string }): string => (a.claimedKeyholder === undefined ? '' : ` (WARNING: the file claims the signer is "${a.claimedKeyholder}"; the registry's name for this key is used)`);
+    for (const a of r.result.added) lines.push(`  + ${a.keyholder ?? a.keyid.slice(0, 8)} (key ${a.keyid.slice(0, 8)}) from ${a.source}: signature verified and kept${claim(a)}`);
     for (const a of r.result.duplicates) lines.push(`  = ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: ${a.note}`);
     for (const a of r.result.rejected) lines.push(`  ! ${a.keyholder ?? a.keyid.slice(0, 8)} from ${a.source}: REJECTED: ${a.reason}`);
     lines.push(...r.status.thresholds.map((t) => `  ${thresholdLine(t)}`));
@@ -322,11 +340,11 @@ export async function runStatus(global: GlobalOptions, io: Io, role?: string, op
     const role = assertDraftRole(d.md.signed._type);
     if (alreadyPublished(c, role, d) !== null) {
       const judge = role === 'root' ? (c.trust.chain.at(-2)?.md.signed ?? null) : trusted;
-      const st = draftStatus(d.md, judge, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null));
+      const st = draftStatus(d.md, judge, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null), revokedFor(c));
       return { file: d.file, status: st, errors: [], interrupted: true };
     }
-    const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null), revokedFor(c, role));
-    return { file: d.file, status: st, errors: draftErrors(c, role, d.md.signed, nowMs), interrupted: false };
+    const st = draftStatus(d.md, trusted, namesFor(c, d.md.signed._type === 'root' ? d.md.signed : null), revokedFor(c));
+    return { file: d.file, status: st, errors: draftErrors(c, role, d.md, nowMs), interrupted: false };
   });
   const published = publishedList(c, nowMs);
   const lines: string[] = [`workspace "${c.ws.settings.name}" (${c.ws.dir})`];
@@ -452,7 +470,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   // A publish cut short (crash, kill) after the metadata was written: finish it.
   const resumed = alreadyPublished(c, role, d);
   if (!resumed) {
-    const errors = draftErrors(c, role, d.md.signed, nowMs);
+    const errors = draftErrors(c, role, d.md, nowMs);
     if (errors.length > 0) {
       throw new VerificationError(`${d.file}: the ${role} draft cannot be published:\n  - ${errors.join('\n  - ')}`, { file: d.file });
     }
@@ -460,7 +478,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   // The root that judges the draft: for a resumed root publish, the one before it.
   const trusted = resumed && role === 'root' ? (c.trust.chain.at(-2)?.md.signed ?? null) : trustedRoot(c);
   const signed = d.md.signed;
-  const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c, role));
+  const st = draftStatus(d.md, trusted, namesFor(c, signed._type === 'root' ? signed : null), revokedFor(c));
   if (!st.complete) {
     throw new VerificationError(
       `${role} version ${String(signed.version)} cannot be published yet: ${st.thresholds.map(thresholdLine).join('; ')}`,

@@ -169,7 +169,7 @@ function recordedPath(ws: Workspace, abs: string): string {
 
 async function saveState(ctx: Ctx): Promise<void> {
   mkdirSync(join(ctx.ws.dir, 'runs'), { recursive: true });
-  await writeFileAtomic(join(ctx.ws.dir, stateRel(ctx.state.run)), serializeRunState(ctx.state));
+  await writeFileAtomic(join(ctx.ws.dir, stateRel(ctx.state.run)), serializeRunState(ctx.state), { root: ctx.ws.dir });
 }
 
 async function record(
@@ -797,7 +797,7 @@ export async function runRun(templateArg: string | undefined, opts: RunOptions, 
     for (const f of t.files) {
       const bytes = Buffer.from(expandFile(f.text, ctx.vars), 'utf8');
       const rel = `${runDirRel(id)}/${f.name}`;
-      await writeFileAtomic(join(ws.dir, rel), bytes, { exclusive: true });
+      await writeFileAtomic(join(ws.dir, rel), bytes, { exclusive: true, root: ws.dir });
       written.push({ path: rel, sha256: sha256Hex(bytes) });
     }
     await record(

@@ -34,6 +34,7 @@ import { serializeMetadata } from '../../metadata/serialize.js';
 import { decodeKeyCached } from '../../metadata/verify.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
+import { workspaceContaining } from '../../store/workspace.js';
 import type { Prompter } from '../../ui/prompts.js';
 import { showText } from '../../ui/escape.js';
 import { COLOR, deviceText, PLAIN } from '../../ui/render.js';
@@ -162,6 +163,16 @@ function eligibleKeyId(target: Target, pub: Pick<SigningKey, 'keyid' | 'key'>): 
   return undefined;
 }
 
+/** Refuses to write signed metadata into a workspace: `collect` adds signatures there, with an audit entry. */
+function refuseWorkspaceFile(path: string, shown: string): void {
+  const ws = workspaceContaining(dirname(path));
+  if (ws === null) return;
+  throw new InputError(`${shown}: is inside the ceremony workspace ${ws}; sign never writes into a workspace (nothing was signed)`, {
+    file: shown,
+    hint: 'sign the signing request instead (`tuf-ceremony request ROLE` there), or give --out FILE outside the workspace, and add the signature with `tuf-ceremony collect FILE`',
+  });
+}
+
 /** `sign FILE --key KEYREF [--pub F] [--out F] [--trusted-root F] [--yes]` */
 export async function runSign(file: string, opts: SignOptions, global: GlobalOptions, io: Io, prompter: Prompter | null): Promise<number> {
   const nowMs = io.now();
@@ -172,6 +183,9 @@ export async function runSign(file: string, opts: SignOptions, global: GlobalOpt
   const target = isRequest
     ? fromRequest(parseRequest(bytes, file, trusted === null ? {} : { trustedRoot: trusted }))
     : fromMetadata(parseMetadata(bytes, file), file, trusted);
+
+  // A workspace changes only through its own commands, each with its audit entry.
+  if (target.kind === 'metadata') refuseWorkspaceFile(resolve(io.cwd, opts.out ?? file), opts.out === undefined ? file : opts.out);
 
   // The key must be allowed to sign before any secret is asked.
   const ctx = signerContext(io, prompter, opts.passphraseFile);
