@@ -248,20 +248,35 @@ describe('files outside the workspace', () => {
     assert.notEqual(await readFile(existing, 'utf8'), 'keep me');
   });
 
-  it('init --from that fails (a root file given twice) leaves nothing behind', async () => {
+  it('init --from: a root file given twice is left out and the workspace is whole; killed at any write, nothing is left at DIR', async () => {
     const src = join(base, `import-${String(n++)}`);
     await cp(join(base, 'published-v1', 'metadata'), src, { recursive: true });
     await mkdir(join(src, 'root_history'));
     await cp(join(src, '1.root.json'), join(src, 'root_history', '1.root.json'));
-    const target = join(base, `new-ws-${String(n)}`);
-    const r = await runCli(['init', target, '--from', src], { now: CEREMONY_NOW });
-    assert.notEqual(r.code, 0, r.stdout);
-    assert.equal(existsSync(target), false, 'no half workspace');
-    assert.deepEqual(
-      readdirSync(base).filter((f) => f.startsWith(`.new-ws-${String(n)}`)),
-      [],
-      'no temporary directory'
-    );
+    // The duplicate is not on a client's verified path: it is left out, and the import is whole (with its audit log).
+    const whole = join(base, `new-ws-${String(n++)}`);
+    const r = await runCli(['init', whole, '--from', src], { now: CEREMONY_NOW });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /left out 1 files/);
+    assert.equal((await run(whole, ['audit', 'verify'])).code, 0);
+    // SIGKILL at each crash point of init --from (the test hook TUF_CEREMONY_CRASH_AT=k): the workspace
+    // is built in a temporary directory and renamed into place, so DIR never holds a half workspace.
+    const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'tuf-ceremony.js');
+    let k = 1;
+    for (; k < 100; k++) {
+      const target = join(base, `killed-ws-${String(n)}-${String(k)}`);
+      const c = spawnSync(process.execPath, [bin, '--no-input', 'init', target, '--from', src], {
+        env: { ...process.env, TUF_CEREMONY_CRASH_AT: String(k) },
+        encoding: 'utf8',
+      });
+      if (c.signal !== 'SIGKILL') {
+        assert.equal(c.status, 0, c.stderr);
+        assert.equal(existsSync(join(target, 'ceremony.json')), true);
+        break;
+      }
+      assert.equal(existsSync(target), false, `killed at crash point ${String(k)}: no half workspace at DIR`);
+    }
+    assert.ok(k > 3, `init --from passed ${String(k - 1)} crash points`);
   });
 });
 

@@ -399,9 +399,18 @@ export async function runStatus(global: GlobalOptions, io: Io, role?: string, op
 /** The registered keyholders whose keys the trusted root or the root draft lists for root, with their attestation. */
 function rootKeyHardware(c: Ceremony): { name: string; keyid: string; attested: boolean; text: string }[] {
   const draft = allDrafts(c).find((d) => d.md.signed._type === 'root')?.md.signed as Root | undefined;
-  const ids = new Set([...(trustedRoot(c)?.roles['root']?.keyids ?? []), ...(draft?.roles['root']?.keyids ?? [])]);
+  // Matched by the public key, not the key ID: a root lists a key under the ID of the key object
+  // it holds (with its owner's name bound in), not the public key file's.
+  const prints = new Set<string>();
+  for (const root of [trustedRoot(c), draft]) {
+    for (const id of root?.roles['root']?.keyids ?? []) {
+      const key = root === undefined || root === null ? undefined : own(root.keys, id);
+      const fp = key === undefined ? undefined : fingerprintOf(key);
+      if (fp !== undefined) prints.add(fp);
+    }
+  }
   return c.keyholders
-    .filter((p) => ids.has(p.keyid))
+    .filter((p) => prints.has(fingerprintOf(p.key) ?? ''))
     .map((p) => {
       const a = attestationOf(p);
       return { name: p.name, keyid: p.keyid, attested: a?.$case === 'attested', text: attestationText(a) };
