@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { computeKeyId } from '../../src/metadata/keys.js';
+import { metadataDirSource } from '../../src/store/metadata-dir.js';
+import { rejectionsOf } from '../../src/verify/clients.js';
 import { verifyRepository } from '../../src/verify/repository.js';
 import { isoSeconds } from '../support/judges.js';
 import { pythonTuf, type JudgeVerdict } from '../support/python-tuf.js';
@@ -190,4 +192,28 @@ describe('per-client verdicts, checked against tuf-js and python-tuf where they 
       }
     });
   }
+});
+
+/** Sigstore's production repository (root_history 1-15, targets, npm delegation), copied byte for byte. */
+const SIGSTORE = new URL('../../../test/fixtures/real/sigstore-root-signing/', import.meta.url).pathname;
+
+describe('what publish refuses: rejectionsOf, its gate, on real metadata', () => {
+  const report = verifyRepository(metadataDirSource(SIGSTORE), { atMs: Date.parse('2026-08-22T00:00:00Z') });
+
+  test("Sigstore's root v1 (fractional-second expires, hex ECDSA keys): python-tuf and go-tuf reasons, none from tuf-js", () => {
+    assert.equal(report.ok, true, 'the repository verifies per the specification');
+    const refused = rejectionsOf(report.clients, new Set(['root_history/1.root.json']));
+    assert.ok(
+      refused.some((r) => /^python-tuf: root_history\/1\.root\.json: expires "[^"]+\.\d+Z?[^"]*" is not YYYY-MM-DDTHH:MM:SSZ/.test(r)),
+      JSON.stringify(refused)
+    );
+    assert.ok(refused.some((r) => r.startsWith('go-tuf: root_history/1.root.json: ')), JSON.stringify(refused));
+    assert.ok(!refused.some((r) => r.startsWith('tuf-js: ')), JSON.stringify(refused));
+  });
+
+  test('its newest root, targets and delegated role: nothing refused; reasons about other files are not the publish\'s', () => {
+    assert.deepEqual(rejectionsOf(report.clients, new Set(['root_history/15.root.json', 'root.json', 'targets.json', 'registry.npmjs.org.json'])), []);
+    assert.ok(!report.clients['python-tuf'].accepts, 'python-tuf rejects the chain from v1');
+    assert.deepEqual(rejectionsOf(report.clients, new Map()), []);
+  });
 });
