@@ -286,3 +286,12 @@ export function parseClientList(text: string): { ok: readonly ClientFamily[] } |
   }
   return { ok: out };
 }
+
+/**
+ * What `publish` refuses: every reason any client family gives against one
+ * of the files about to be written (`client: file: message`); reasons about
+ * files already published are not the publish's to answer.
+ */
+export function rejectionsOf(clients: ClientVerdicts, files: ReadonlySet<string> | ReadonlyMap<string, unknown>): string[] {
+  return CLIENT_FAMILIES.flatMap((cf) => clients[cf].reasons.filter((r) => files.has(r.file)).map((r) => `${cf}: ${r.file}: ${r.message}`));
+}

@@ -625,7 +625,7 @@ describe('round trip: a draft signed by test keys passes serializeMetadata and r
 });
 
 describe('key IDs on write: the hash of the key, except a key carried over from the published root', () => {
-  const SIGSTORE_V11 = new URL('../../../test/fixtures/sigstore-production/root_history/11.root.json', import.meta.url).pathname;
+  const SIGSTORE_V11 = new URL('../../../test/fixtures/real/sigstore-root-signing/root_history/11.root.json', import.meta.url).pathname;
   const published = parseMetadata(readFileSync(SIGSTORE_V11), '11.root.json', 'root').signed;
   const ONLINE = '7247f0dbad85b147e1863bade761243cc785dcb7aa410e7105dd3d2b61a36d2c';
   const at = Date.parse('2025-06-01T00:00:00Z');

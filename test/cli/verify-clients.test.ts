@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { quirkyRepo } from '../support/quirky-repo.js';
 
-const SIGSTORE = new URL('../../../test/fixtures/sigstore-production/', import.meta.url).pathname;
+const SIGSTORE = new URL('../../../test/fixtures/real/sigstore-root-signing/', import.meta.url).pathname;
 const AT = '2026-08-22T00:00:00Z';
 const V10 = `${SIGSTORE}root_history/10.root.json`;
 

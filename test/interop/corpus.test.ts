@@ -7,6 +7,8 @@
  * --json). The verdicts each must give are recorded in CASES below; where our
  * verdict differs from a client's, the case names the rule (and our report
  * must warn about it); docs/corpus.md says who is right per the specification.
+ * Our per-client verdicts (verify --json `clients`) must be what python-tuf
+ * and tuf-js actually decide on every case.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -51,14 +53,8 @@ interface Case {
   readonly covers?: readonly string[];
   readonly pythonTuf: Verdict;
   readonly tufJs: Verdict;
-  /** What our verify must say (issue 11). */
+  /** What our verify must say. */
   readonly ours: Ours;
-  /**
-   * What our verify says on this branch until i11core's work (key IDs opaque
-   * on read, RSA PKCS#1 v1.5 on read) is merged: the coordinator deletes
-   * these after the merge, and the test then holds `ours`.
-   */
-  readonly today?: Ours & { readonly pending: string };
   readonly differs?: readonly Difference[];
   /** Warnings our report must give (code and file), e.g. key IDs that are not the hash of their key. */
   readonly warns?: readonly { readonly code: string; readonly file: string }[];
@@ -255,7 +251,36 @@ interface OurRun {
   readonly json: Partial<VerifyReport> & { readonly error?: { readonly message: string; readonly file?: string } };
 }
 
+const ourRuns = new Map<Case, OurRun>();
+/** Our verify on a case, run once as the CLI and kept for the other tests of the case. */
 function ourVerify(c: Case): OurRun {
+  let r = ourRuns.get(c);
+  if (r === undefined) {
+    r = runOurVerify(c);
+    ourRuns.set(c, r);
+  }
+  return r;
+}
+
+/**
+ * Our predicted verdict for `client` (verify --json `clients`, from the rules
+ * of src/verify/clients.ts) is the real client's verdict `v`. Invalid
+ * input (exit 2) carries no per-client verdicts: every client must refuse it.
+ */
+function assertPredicted(c: Case, client: Client, v: JudgeVerdict): void {
+  const r = ourVerify(c);
+  if (c.ours.exit === 2) {
+    assert.equal(r.json.clients, undefined, 'invalid input carries no per-client verdicts');
+    assert.equal(v.ok, false, `${client} refuses what we call invalid input`);
+    return;
+  }
+  const predicted = r.json.clients?.[client];
+  assert.ok(predicted !== undefined, `verify --json has a ${client} verdict`);
+  const real = v.ok ? 'accepts' : `refuses (${JSON.stringify(v.steps.find((s) => !s.ok))})`;
+  assert.equal(predicted.accepts, v.ok, `we predict ${client} ${predicted.accepts ? 'accepts' : 'refuses'} (${JSON.stringify(predicted.reasons)}); the real ${client} ${real}`);
+}
+
+function runOurVerify(c: Case): OurRun {
   const dir = join(REAL, c.name);
   const args = [BIN, 'verify', dir, '--at', c.at, '--json', ...(c.trustedRoot === undefined ? [] : ['--trusted-root', join(dir, c.trustedRoot)])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
@@ -349,11 +374,13 @@ describe('corpus: python-tuf, tuf-js and our verify', () => {
       const v = pythonVerdict(c);
       assert.ok(v !== undefined);
       assertVerdict('python-tuf', v, c.pythonTuf, c.covers);
+      assertPredicted(c, 'python-tuf', v);
     });
 
     test(`${label(c)}: tuf-js ${accepts(c.tufJs) ? 'accepts' : 'refuses'}`, () => {
       const v = tufjsJudge(judgeCase(c));
       assertVerdict('tuf-js', v, c.tufJs, c.covers);
+      assertPredicted(c, 'tuf-js', v);
       // Both judges walk the same files in the same order (when python-tuf is here to ask).
       const py = pythonVerdict(c);
       if (py !== undefined && py.ok && v.ok) {
@@ -364,11 +391,9 @@ describe('corpus: python-tuf, tuf-js and our verify', () => {
       }
     });
 
-    const want = c.today ?? c.ours;
-    test(`${label(c)}: our verify exits ${String(want.exit)}${c.today === undefined ? '' : ` (until i11core lands; then ${String(c.ours.exit)})`}`, () => {
+    test(`${label(c)}: our verify exits ${String(c.ours.exit)}`, () => {
       const r = ourVerify(c);
-      assertOurs(r, want);
-      if (c.today !== undefined) return;
+      assertOurs(r, c.ours);
       for (const w of c.warns ?? []) {
         assert.ok(
           (r.json.warnings ?? []).some((x) => x.code === w.code && x.file === w.file),

@@ -13,7 +13,7 @@ import { metadataDirSource } from '../../src/store/metadata-dir.js';
 import { verifyRepository, type VerifyReport } from '../../src/verify/repository.js';
 import { memorySource, quirkyRepo, rsaPkcs1Signer, testSigner } from '../support/quirky-repo.js';
 
-const SIGSTORE = new URL('../../../test/fixtures/sigstore-production/', import.meta.url).pathname;
+const SIGSTORE = new URL('../../../test/fixtures/real/sigstore-root-signing/', import.meta.url).pathname;
 const SIGSTORE_AT = Date.parse('2026-08-22T00:00:00Z');
 const AT = Date.parse('2030-01-01T00:00:00Z');
 

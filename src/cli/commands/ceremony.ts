@@ -44,7 +44,7 @@ import {
   type DraftRole,
 } from '../../store/drafts.js';
 import { metadataDirSource, readBoundedFile, readOptionalFile } from '../../store/metadata-dir.js';
-import { CLIENT_FAMILIES } from '../../verify/clients.js';
+import { rejectionsOf } from '../../verify/clients.js';
 import { verifyRepository, type MetadataSource } from '../../verify/repository.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { artifact, commit, keyIdsOf, nameRecord, namesFor, openCeremony, output, trustedRoot, type Ceremony } from './context.js';
@@ -518,7 +518,7 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
     throw new VerificationError(`refusing to publish: the result would not verify: ${pre.failures[0] ?? 'no root'}`, { file: d.file });
   }
   // What we emit must be accepted by python-tuf, go-tuf and tuf-js alike (docs/client-verdicts.md).
-  const clientReasons = CLIENT_FAMILIES.flatMap((cf) => pre.clients[cf].reasons.filter((r) => files.has(r.file)).map((r) => `${cf}: ${r.file}: ${r.message}`));
+  const clientReasons = rejectionsOf(pre.clients, files);
   if (clientReasons.length > 0) {
     throw new VerificationError(`refusing to publish: a client would reject it: ${clientReasons.join('; ')}`, { file: d.file });
   }
