@@ -17,7 +17,7 @@ import { describe, it } from 'node:test';
 import { attestationText, verifyAttestation } from '../../src/crypto/attestation.js';
 import { makePublicKeyFile } from '../../src/crypto/proof.js';
 import { keySigner } from '../../src/crypto/software.js';
-import { YUBICO_ROOTS } from '../../src/crypto/yubico-roots.js';
+import { YUBICO_INTERMEDIATES, YUBICO_ROOTS } from '../../src/crypto/yubico-roots.js';
 import type { TufKey } from '../../src/metadata/keys.js';
 import { stringifySorted } from '../../src/metadata/serialize.js';
 import { makeTestAttestation } from '../support/attestation-ca.js';
@@ -42,6 +42,27 @@ describe('YubiKey attestation with real certificates (Docker\'s root key ceremon
       ['Yubico PIV Root CA Serial 263751', '63ece914e54dd87915f34033c85af4c0696ba1512f8add66ced738331207b546'],
       ['Yubico Attestation Root 1', '62760c6a6ef91679f454c8902b80fd009825b3f25da90f1fbace2ec6586cd5a8'],
     ]);
+  });
+
+  it('the bundled intermediates are Yubico\'s, by SHA-256 fingerprint, and each is signed up to Yubico Attestation Root 1', () => {
+    const fp = YUBICO_INTERMEDIATES.map((r) => [r.name, createHash('sha256').update(new X509Certificate(r.pem).raw).digest('hex')]);
+    assert.deepEqual(fp, [
+      ['Yubico Attestation Intermediate A 1', '4698a1d3389c3ec60016c216250f1d0439922832d65142327436376dc2942b55'],
+      ['Yubico Attestation Intermediate B 1', 'd4cc3f456fdaf4e7812a21aab1dfe9d8e27d24e2fd2d6f21c9940109f0daa754'],
+      ['Yubico PIV Attestation A 1', '6de693f05376f5d8ca29069261e1c8626c75d503bd2edbfd75354cad1f722870'],
+      ['Yubico PIV Attestation B 1', '2d55b7998f4e42569d6d8fa382b6dc77d1dacf07358b19701163892922b17052'],
+    ]);
+    const [intA, intB, pivA, pivB] = YUBICO_INTERMEDIATES.map((r) => new X509Certificate(r.pem)) as [X509Certificate, X509Certificate, X509Certificate, X509Certificate];
+    const root = new X509Certificate((YUBICO_ROOTS[1] as (typeof YUBICO_ROOTS)[number]).pem);
+    const signs = (child: X509Certificate, parent: X509Certificate): boolean => child.checkIssued(parent) && child.verify(parent.publicKey);
+    for (const [child, parent] of [[intA, root], [intB, root], [pivA, intA], [pivB, intB]] as const) {
+      assert.ok(signs(child, parent), `${child.subject} is signed by ${parent.subject}`);
+      assert.ok(child.ca, `${child.subject} is a CA`);
+    }
+    // The pairs do not cross: B 1 is not signed by Intermediate A 1, and nothing but the new root signs the intermediates.
+    assert.equal(signs(pivB, intA), false);
+    assert.equal(signs(intA, new X509Certificate((YUBICO_ROOTS[0] as (typeof YUBICO_ROOTS)[number]).pem)), false);
+    for (const [i, c] of [intA, intB, pivA, pivB].entries()) assert.equal(c.subject, `CN=${(YUBICO_INTERMEDIATES[i] as (typeof YUBICO_INTERMEDIATES)[number]).name}`);
   });
 
   for (const serial of ['25515003', '28751259'] as const) {
@@ -97,6 +118,27 @@ describe('YubiKey attestation with a test CA (openssl)', () => {
     const cached = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 12, firmware: [5, 4, 3], policy: [2, 3] });
     const c = verifyAttestation(cached.chain, alice.tuf, [{ name: 'T', pem: cached.rootPem }]);
     assert.equal(c.$case === 'attested' && `${c.pinPolicy}/${c.touchPolicy}/${String(c.serial)}`, 'once/cached/12');
+    return Promise.resolve();
+  });
+
+  realTest('a 5.7.4+-shaped chain (root → intermediate → f9 → slot) given as slot + f9 is completed from the bundled intermediates; an impostor intermediate is not', [OPENSSL], () => {
+    const t = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 31000001, firmware: [5, 7, 4], policy: [3, 1], intermediate: true });
+    const roots = [{ name: 'Test Attestation Root', pem: t.rootPem }];
+    const good = { name: 'Test PIV Attestation B 1', pem: t.intermediatePem as string };
+    const impostor = { name: 'Test PIV Attestation B 1', pem: t.impostorIntermediatePem as string };
+    const expected = { $case: 'attested', serial: 31000001, firmware: '5.7.4', pinPolicy: 'always', touchPolicy: 'never', slot: '9c', root: 'Test Attestation Root' };
+    // Without the intermediate the chain stops at f9.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots, []) as { reason: string }).reason, /does not reach a Yubico root/);
+    // The bundled intermediate completes it, also when an impostor of the same name is bundled first.
+    assert.deepEqual(verifyAttestation(t.chain, alice.tuf, roots, [good]), expected);
+    assert.deepEqual(verifyAttestation(t.chain, alice.tuf, roots, [impostor, good]), expected);
+    // The impostor alone (same name, same root, another key): not signed by it.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots, [impostor]) as { reason: string }).reason, /does not reach a Yubico root/);
+    // The intermediate given in the chain works without a bundle; an impostor given in the chain is caught.
+    assert.deepEqual(verifyAttestation([...t.chain, good.pem], alice.tuf, roots, []), expected);
+    assert.match((verifyAttestation([...t.chain, impostor.pem], alice.tuf, roots, [good]) as { reason: string }).reason, /certificate 2 of the chain is not signed by certificate 3/);
+    // Yubico's real intermediates (the default) do not sign the test device certificate.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots) as { reason: string }).reason, /does not reach a Yubico root/);
     return Promise.resolve();
   });
 
