@@ -85,6 +85,8 @@ Vpmq2Sh/xT5HiFuhf4wJb0bK
  * - Yubico PIV Attestation A 1: 6DE693F05376F5D8CA29069261E1C8626C75D503BD2EDBFD75354CAD1F722870
  * - Yubico PIV Attestation B 1: 2D55B7998F4E42569D6D8FA382B6DC77D1DACF07358B19701163892922B17052
  * Only a signature check admits one into a chain; a name match alone never does.
+ * A real 5.7.4 chain (ovh/yubico-piv-checker, test/fixtures/yubikey-attestation/32718477)
+ * verifies through the B pair in the tests.
  */
 export const YUBICO_INTERMEDIATES: readonly BundledRoot[] = Object.freeze([
   {

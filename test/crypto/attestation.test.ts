@@ -8,7 +8,7 @@
  * `key show` and `keyholder add` report and check it.
  */
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,36 @@ describe('YubiKey attestation with real certificates (Docker\'s root key ceremon
       assert.match(attestationText(r), new RegExp(`^generated on a YubiKey, serial ${serial}, firmware 5\\.\\d+\\.\\d+, slot 9c, PIN/touch policy \\w+/\\w+`));
     });
   }
+
+  it('serial 32718477 (firmware 5.7.4, ovh/yubico-piv-checker): slot 9a + f9 reach Yubico Attestation Root 1 only through the bundled B intermediates', () => {
+    const dir = join(FIX, '32718477');
+    const chain = ['Slot9AAttestation.pem', 'SlotF9.pem'].map((f) => readFileSync(join(dir, f), 'utf8'));
+    // The attested key from its OpenSSH form (ssh-rsa: string, mpint e, mpint n), independent of the certificate.
+    const wire = Buffer.from((readFileSync(join(dir, 'ssh-key.pub'), 'utf8').split(' ')[1] as string), 'base64');
+    const fields: Buffer[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const n = wire.readUInt32BE(at);
+      fields.push(wire.subarray(at + 4, at + 4 + n));
+      at += 4 + n;
+    }
+    const [type, e, n] = fields as [Buffer, Buffer, Buffer];
+    assert.equal(type.toString(), 'ssh-rsa');
+    const b64u = (b: Buffer): string => (b[0] === 0 ? b.subarray(1) : b).toString('base64url');
+    const pem = createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(e) }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+    const key: TufKey = { keytype: 'rsa', scheme: 'rsassa-pss-sha256', keyval: { public: pem } };
+    assert.deepEqual(verifyAttestation(chain, key), {
+      $case: 'attested', serial: 32718477, firmware: '5.7.4', pinPolicy: 'always', touchPolicy: 'never', slot: '9a', root: 'Yubico Attestation Root 1',
+    });
+    assert.match((verifyAttestation(chain, key, YUBICO_ROOTS, []) as { reason: string }).reason, /does not reach a Yubico root/);
+    const aPair = YUBICO_INTERMEDIATES.filter((r) => r.name.endsWith('A 1'));
+    const bPair = YUBICO_INTERMEDIATES.filter((r) => r.name.endsWith('B 1'));
+    assert.match((verifyAttestation(chain, key, YUBICO_ROOTS, aPair) as { reason: string }).reason, /does not reach a Yubico root/);
+    assert.equal(verifyAttestation(chain, key, YUBICO_ROOTS, bPair).$case, 'attested');
+    // PIV B 1 without Intermediate B 1 stops one short of the root.
+    assert.equal(verifyAttestation(chain, key, YUBICO_ROOTS, bPair.filter((r) => r.name.startsWith('Yubico PIV'))).$case, 'invalid');
+    // The chain given in full (as some tools export it) verifies without the bundle.
+    assert.equal(verifyAttestation([...chain, ...[...bPair].reverse().map((r) => r.pem)], key, YUBICO_ROOTS, []).$case, 'attested');
+  });
 
   it('another key than the attested one: invalid', () => {
     const r = verifyAttestation(chainOf('25515003'), keyOf('28751259'));
