@@ -20,7 +20,7 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { decodeKey, type TufKey } from '../metadata/keys.js';
 import { childrenOf, readElement } from './der.js';
-import { YUBICO_ROOTS, type BundledRoot } from './yubico-roots.js';
+import { YUBICO_INTERMEDIATES, YUBICO_ROOTS, type BundledRoot } from './yubico-roots.js';
 
 /** Yubico's extensions (developers.yubico.com/PIV/Introduction/PIV_attestation.html), DER OID content in hex. */
 const OID = Object.freeze({
@@ -117,15 +117,26 @@ function usesNewRoot(firmware: string): boolean {
  * intermediate), and the last reaches one of `roots`. Never throws.
  * @param chain PEM certificates: the slot's attestation, the device's f9
  *   certificate, then any intermediates (firmware 5.7.4 and later)
+ * A YubiKey gives only the slot and f9 certificates; when the chain ends
+ * short of a root, it is completed from `intermediates`, each admitted only
+ * if it verifiably signed the certificate before it (a name never suffices).
  * @param roots the trust anchors (default: Yubico's published roots)
+ * @param intermediates bundled CAs between f9 and a root (default: Yubico's 2024-12 ones)
  */
-export function verifyAttestation(chain: readonly string[], key: TufKey, roots: readonly BundledRoot[] = YUBICO_ROOTS): AttestationResult {
+export function verifyAttestation(
+  chain: readonly string[],
+  key: TufKey,
+  roots: readonly BundledRoot[] = YUBICO_ROOTS,
+  intermediates: readonly BundledRoot[] = YUBICO_INTERMEDIATES,
+): AttestationResult {
   const invalid = (reason: string): AttestationResult => ({ $case: 'invalid', reason });
   if (chain.length < 2 || chain.length > 6) return invalid(`a chain holds the slot certificate, the device certificate and at most 4 intermediates, not ${String(chain.length)} certificates`);
   const certs = parseCertificates(chain);
   if (typeof certs === 'string') return invalid(certs);
   const anchors = parseCertificates(roots.map((r) => r.pem));
   if (typeof anchors === 'string') return invalid(`bundled root: ${anchors}`);
+  const bundled = parseCertificates(intermediates.map((r) => r.pem));
+  if (typeof bundled === 'string') return invalid(`bundled intermediate: ${bundled}`);
   const [leaf] = certs;
   if (leaf === undefined) return invalid('empty chain');
   const decoded = decodeKey(key);
@@ -139,9 +150,12 @@ export function verifyAttestation(chain: readonly string[], key: TufKey, roots: 
   } catch (e) {
     return invalid(`the attestation certificate lacks Yubico's extensions: ${(e as Error).message}`);
   }
-  // Each certificate must be signed by the next one; the last by a bundled root.
-  for (let i = 0; i < certs.length; i++) {
-    const cert = certs[i] as X509Certificate;
+  // Each certificate must be signed by the next one; the last by a bundled root,
+  // possibly through bundled intermediates (each used at most once).
+  const path = [...certs];
+  const unused = new Set(bundled);
+  for (let i = 0; i < path.length; i++) {
+    const cert = path[i] as X509Certificate;
     const root = anchors.findIndex((a) => cert.checkIssued(a) && cert.verify(a.publicKey));
     if (root >= 0) {
       if (i === 0) return invalid('the slot certificate is signed directly by a root: no device certificate in between');
@@ -151,8 +165,14 @@ export function verifyAttestation(chain: readonly string[], key: TufKey, roots: 
       const slot = /PIV Attestation ([0-9a-f]{2})$/i.exec(leaf.subject.split('\n').find((l) => l.startsWith('CN=')) ?? '')?.[1] ?? '?';
       return { $case: 'attested', ...facts, slot: slot.toLowerCase(), root: name };
     }
-    const next = certs[i + 1];
-    if (next === undefined) return invalid('the chain does not reach a Yubico root (bundled: ' + roots.map((r) => r.name).join(', ') + ')');
+    const next = path[i + 1];
+    if (next === undefined) {
+      const issuer = [...unused].find((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
+      if (issuer === undefined) return invalid('the chain does not reach a Yubico root (bundled: ' + roots.map((r) => r.name).join(', ') + ')');
+      unused.delete(issuer);
+      path.push(issuer);
+      continue;
+    }
     if (!cert.checkIssued(next) || !cert.verify(next.publicKey)) {
       return invalid(`certificate ${String(i + 1)} of the chain is not signed by certificate ${String(i + 2)}`);
     }

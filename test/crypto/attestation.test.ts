@@ -8,7 +8,7 @@
  * `key show` and `keyholder add` report and check it.
  */
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { describe, it } from 'node:test';
 import { attestationText, verifyAttestation } from '../../src/crypto/attestation.js';
 import { makePublicKeyFile } from '../../src/crypto/proof.js';
 import { keySigner } from '../../src/crypto/software.js';
-import { YUBICO_ROOTS } from '../../src/crypto/yubico-roots.js';
+import { YUBICO_INTERMEDIATES, YUBICO_ROOTS } from '../../src/crypto/yubico-roots.js';
 import type { TufKey } from '../../src/metadata/keys.js';
 import { stringifySorted } from '../../src/metadata/serialize.js';
 import { makeTestAttestation } from '../support/attestation-ca.js';
@@ -44,6 +44,27 @@ describe('YubiKey attestation with real certificates (Docker\'s root key ceremon
     ]);
   });
 
+  it('the bundled intermediates are Yubico\'s, by SHA-256 fingerprint, and each is signed up to Yubico Attestation Root 1', () => {
+    const fp = YUBICO_INTERMEDIATES.map((r) => [r.name, createHash('sha256').update(new X509Certificate(r.pem).raw).digest('hex')]);
+    assert.deepEqual(fp, [
+      ['Yubico Attestation Intermediate A 1', '4698a1d3389c3ec60016c216250f1d0439922832d65142327436376dc2942b55'],
+      ['Yubico Attestation Intermediate B 1', 'd4cc3f456fdaf4e7812a21aab1dfe9d8e27d24e2fd2d6f21c9940109f0daa754'],
+      ['Yubico PIV Attestation A 1', '6de693f05376f5d8ca29069261e1c8626c75d503bd2edbfd75354cad1f722870'],
+      ['Yubico PIV Attestation B 1', '2d55b7998f4e42569d6d8fa382b6dc77d1dacf07358b19701163892922b17052'],
+    ]);
+    const [intA, intB, pivA, pivB] = YUBICO_INTERMEDIATES.map((r) => new X509Certificate(r.pem)) as [X509Certificate, X509Certificate, X509Certificate, X509Certificate];
+    const root = new X509Certificate((YUBICO_ROOTS[1] as (typeof YUBICO_ROOTS)[number]).pem);
+    const signs = (child: X509Certificate, parent: X509Certificate): boolean => child.checkIssued(parent) && child.verify(parent.publicKey);
+    for (const [child, parent] of [[intA, root], [intB, root], [pivA, intA], [pivB, intB]] as const) {
+      assert.ok(signs(child, parent), `${child.subject} is signed by ${parent.subject}`);
+      assert.ok(child.ca, `${child.subject} is a CA`);
+    }
+    // The pairs do not cross: B 1 is not signed by Intermediate A 1, and nothing but the new root signs the intermediates.
+    assert.equal(signs(pivB, intA), false);
+    assert.equal(signs(intA, new X509Certificate((YUBICO_ROOTS[0] as (typeof YUBICO_ROOTS)[number]).pem)), false);
+    for (const [i, c] of [intA, intB, pivA, pivB].entries()) assert.equal(c.subject, `CN=${(YUBICO_INTERMEDIATES[i] as (typeof YUBICO_INTERMEDIATES)[number]).name}`);
+  });
+
   for (const serial of ['25515003', '28751259'] as const) {
     it(`serial ${serial}: the root key of Docker's TUF root was generated on that YubiKey`, () => {
       const r = verifyAttestation(chainOf(serial), keyOf(serial));
@@ -56,6 +77,36 @@ describe('YubiKey attestation with real certificates (Docker\'s root key ceremon
       assert.match(attestationText(r), new RegExp(`^generated on a YubiKey, serial ${serial}, firmware 5\\.\\d+\\.\\d+, slot 9c, PIN/touch policy \\w+/\\w+`));
     });
   }
+
+  it('serial 32718477 (firmware 5.7.4, ovh/yubico-piv-checker): slot 9a + f9 reach Yubico Attestation Root 1 only through the bundled B intermediates', () => {
+    const dir = join(FIX, '32718477');
+    const chain = ['Slot9AAttestation.pem', 'SlotF9.pem'].map((f) => readFileSync(join(dir, f), 'utf8'));
+    // The attested key from its OpenSSH form (ssh-rsa: string, mpint e, mpint n), independent of the certificate.
+    const wire = Buffer.from((readFileSync(join(dir, 'ssh-key.pub'), 'utf8').split(' ')[1] as string), 'base64');
+    const fields: Buffer[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const n = wire.readUInt32BE(at);
+      fields.push(wire.subarray(at + 4, at + 4 + n));
+      at += 4 + n;
+    }
+    const [type, e, n] = fields as [Buffer, Buffer, Buffer];
+    assert.equal(type.toString(), 'ssh-rsa');
+    const b64u = (b: Buffer): string => (b[0] === 0 ? b.subarray(1) : b).toString('base64url');
+    const pem = createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(e) }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+    const key: TufKey = { keytype: 'rsa', scheme: 'rsassa-pss-sha256', keyval: { public: pem } };
+    assert.deepEqual(verifyAttestation(chain, key), {
+      $case: 'attested', serial: 32718477, firmware: '5.7.4', pinPolicy: 'always', touchPolicy: 'never', slot: '9a', root: 'Yubico Attestation Root 1',
+    });
+    assert.match((verifyAttestation(chain, key, YUBICO_ROOTS, []) as { reason: string }).reason, /does not reach a Yubico root/);
+    const aPair = YUBICO_INTERMEDIATES.filter((r) => r.name.endsWith('A 1'));
+    const bPair = YUBICO_INTERMEDIATES.filter((r) => r.name.endsWith('B 1'));
+    assert.match((verifyAttestation(chain, key, YUBICO_ROOTS, aPair) as { reason: string }).reason, /does not reach a Yubico root/);
+    assert.equal(verifyAttestation(chain, key, YUBICO_ROOTS, bPair).$case, 'attested');
+    // PIV B 1 without Intermediate B 1 stops one short of the root.
+    assert.equal(verifyAttestation(chain, key, YUBICO_ROOTS, bPair.filter((r) => r.name.startsWith('Yubico PIV'))).$case, 'invalid');
+    // The chain given in full (as some tools export it) verifies without the bundle.
+    assert.equal(verifyAttestation([...chain, ...[...bPair].reverse().map((r) => r.pem)], key, YUBICO_ROOTS, []).$case, 'attested');
+  });
 
   it('another key than the attested one: invalid', () => {
     const r = verifyAttestation(chainOf('25515003'), keyOf('28751259'));
@@ -97,6 +148,27 @@ describe('YubiKey attestation with a test CA (openssl)', () => {
     const cached = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 12, firmware: [5, 4, 3], policy: [2, 3] });
     const c = verifyAttestation(cached.chain, alice.tuf, [{ name: 'T', pem: cached.rootPem }]);
     assert.equal(c.$case === 'attested' && `${c.pinPolicy}/${c.touchPolicy}/${String(c.serial)}`, 'once/cached/12');
+    return Promise.resolve();
+  });
+
+  realTest('a 5.7.4+-shaped chain (root → intermediate → f9 → slot) given as slot + f9 is completed from the bundled intermediates; an impostor intermediate is not', [OPENSSL], () => {
+    const t = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 31000001, firmware: [5, 7, 4], policy: [3, 1], intermediate: true });
+    const roots = [{ name: 'Test Attestation Root', pem: t.rootPem }];
+    const good = { name: 'Test PIV Attestation B 1', pem: t.intermediatePem as string };
+    const impostor = { name: 'Test PIV Attestation B 1', pem: t.impostorIntermediatePem as string };
+    const expected = { $case: 'attested', serial: 31000001, firmware: '5.7.4', pinPolicy: 'always', touchPolicy: 'never', slot: '9c', root: 'Test Attestation Root' };
+    // Without the intermediate the chain stops at f9.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots, []) as { reason: string }).reason, /does not reach a Yubico root/);
+    // The bundled intermediate completes it, also when an impostor of the same name is bundled first.
+    assert.deepEqual(verifyAttestation(t.chain, alice.tuf, roots, [good]), expected);
+    assert.deepEqual(verifyAttestation(t.chain, alice.tuf, roots, [impostor, good]), expected);
+    // The impostor alone (same name, same root, another key): not signed by it.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots, [impostor]) as { reason: string }).reason, /does not reach a Yubico root/);
+    // The intermediate given in the chain works without a bundle; an impostor given in the chain is caught.
+    assert.deepEqual(verifyAttestation([...t.chain, good.pem], alice.tuf, roots, []), expected);
+    assert.match((verifyAttestation([...t.chain, impostor.pem], alice.tuf, roots, [good]) as { reason: string }).reason, /certificate 2 of the chain is not signed by certificate 3/);
+    // Yubico's real intermediates (the default) do not sign the test device certificate.
+    assert.match((verifyAttestation(t.chain, alice.tuf, roots) as { reason: string }).reason, /does not reach a Yubico root/);
     return Promise.resolve();
   });
 

@@ -14,6 +14,10 @@ export interface TestAttestation {
   readonly rootPem: string;
   /** Slot certificate, then the device certificate. */
   readonly chain: readonly [string, string];
+  /** With `spec.intermediate`: the CA between root and device (as Yubico's 5.7.4+ chain has), left out of `chain`. */
+  readonly intermediatePem?: string;
+  /** With `spec.intermediate`: an impostor with the intermediate's name, issued by the same root, but another key. */
+  readonly impostorIntermediatePem?: string;
 }
 
 export interface AttestationSpec {
@@ -25,6 +29,8 @@ export interface AttestationSpec {
   /** PIN policy byte (1 never, 2 once, 3 always), touch policy byte (1 never, 2 always, 3 cached). */
   readonly policy: readonly [number, number];
   readonly slot?: string;
+  /** Put an intermediate CA between root and device: root → intermediate → device (f9) → slot. */
+  readonly intermediate?: boolean;
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
@@ -47,10 +53,17 @@ export function makeTestAttestation(spec: AttestationSpec): TestAttestation {
     writeFileSync(f('attested.pem'), spec.publicKeyPem);
     ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f('root.key'));
     ssl('req', '-new', '-x509', '-key', f('root.key'), '-subj', '/CN=Test Attestation Root', '-days', '36500', '-out', f('root.pem'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-    ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f('device.key'));
-    ssl('req', '-new', '-key', f('device.key'), '-subj', '/CN=Yubico PIV Attestation', '-out', f('device.csr'));
-    writeFileSync(f('device.ext'), 'basicConstraints=critical,CA:TRUE\n');
-    ssl('x509', '-req', '-in', f('device.csr'), '-CA', f('root.pem'), '-CAkey', f('root.key'), '-set_serial', '2', '-days', '36500', '-extfile', f('device.ext'), '-out', f('device.pem'));
+    writeFileSync(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\n');
+    const issue = (name: string, cn: string, ca: string, serial: string): void => {
+      ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(`${name}.key`));
+      ssl('req', '-new', '-key', f(`${name}.key`), '-subj', `/CN=${cn}`, '-out', f(`${name}.csr`));
+      ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-set_serial', serial, '-days', '36500', '-extfile', f('ca.ext'), '-out', f(`${name}.pem`));
+    };
+    if (spec.intermediate === true) {
+      issue('intermediate', 'Test PIV Attestation B 1', 'root', '4');
+      issue('impostor', 'Test PIV Attestation B 1', 'root', '5');
+    }
+    issue('device', 'Yubico PIV Attestation', spec.intermediate === true ? 'intermediate' : 'root', '2');
     const ext = [
       `1.3.6.1.4.1.41482.3.3=DER:${spec.firmware.map(hex2).join('')}`,
       `1.3.6.1.4.1.41482.3.7=DER:${derInteger(spec.serial)}`,
@@ -62,6 +75,7 @@ export function makeTestAttestation(spec: AttestationSpec): TestAttestation {
     return {
       rootPem: readFileSync(f('root.pem'), 'utf8'),
       chain: [readFileSync(f('slot.pem'), 'utf8'), readFileSync(f('device.pem'), 'utf8')],
+      ...(spec.intermediate === true ? { intermediatePem: readFileSync(f('intermediate.pem'), 'utf8'), impostorIntermediatePem: readFileSync(f('impostor.pem'), 'utf8') } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
