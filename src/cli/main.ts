@@ -71,6 +71,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--allow-extra-timestamp-meta', 'accept timestamp meta entries beside snapshot.json (python-tuf and tuf-js fail their signature)')
     .option('--require <CLIENTS>', 'exit 1 unless these clients would accept it too: python-tuf,go-tuf,tuf-js or a subset (docs/client-verdicts.md)')
     .option('--paranoid', 'verify every signature twice, with OpenSSL and with @noble (strict RFC 8032); a disagreement stops with exit 1')
+    .option('--workspace <DIR>', "a ceremony workspace (as DIR): verify its metadata/; keys its incident record (drafts/root.incident.json) declares compromised never count toward a threshold")
     .option('--max-file-size <SIZE>', 'refuse a metadata file larger than this, e.g. 100MiB (default and most: 512 MiB less 24 bytes, the longest string Node.js holds; a 1,300,000-target targets.json fits)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()

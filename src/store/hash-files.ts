@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { InputError, IoError } from '../errors.js';
 
 /** Read size: large enough for throughput, small enough to report progress often. */
@@ -32,7 +32,7 @@ function errnoOf(cause: unknown): string {
   return (cause as NodeJS.ErrnoException).code ?? 'error';
 }
 
-function notAFile(input: HashInput, st: Stats): InputError {
+function notAFile(input: HashInput, st: { isDirectory(): boolean }): InputError {
   const what = st.isDirectory() ? 'is a directory: targets add takes files (for a directory\'s files, list them, e.g. dir/*)' : 'is not a regular file';
   return new InputError(`${input.shown}: ${what}`, { file: input.shown, field: 'FILE' });
 }
@@ -61,11 +61,25 @@ export async function statTargetFiles(inputs: readonly HashInput[]): Promise<num
   return sizes;
 }
 
+/** What differs between the descriptor's state before and after the read, or null. */
+function changedWhileRead(before: BigIntStats, afterRead: BigIntStats, length: number): string | null {
+  if (BigInt(length) !== before.size) return `${String(before.size)} bytes when opened, ${String(length)} read`;
+  if (afterRead.size !== before.size) return `${String(before.size)} bytes when opened, ${String(afterRead.size)} after reading`;
+  if (afterRead.ino !== before.ino) return 'its inode changed';
+  if (afterRead.mtimeNs !== before.mtimeNs) return 'its modification time changed';
+  if (afterRead.ctimeNs !== before.ctimeNs) return 'its change time changed';
+  return null;
+}
+
 /**
  * Hashes files with SHA-256 and SHA-512 in one streamed pass each.
  * @param onProgress called after each chunk with the bytes done and the total
  * @throws InputError (exit 2) as {@link statTargetFiles}
- * @throws IoError (exit 3) when a file cannot be read or changes size while it is read
+ * @throws InputError (exit 2) when a file changes while it is read: its size,
+ *   modification or change time (in nanoseconds) or inode differ between an
+ *   fstat of the open descriptor before the first read and one after the last,
+ *   or the bytes read are not the size it had when opened
+ * @throws IoError (exit 3) when a file cannot be read
  */
 export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashProgress): Promise<HashedFile[]> {
   const sizes = await statTargetFiles(inputs);
@@ -77,14 +91,14 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
     const sha256 = createHash('sha256');
     const sha512 = createHash('sha512');
     let length = 0;
-    let expected: number;
+    let before: BigIntStats;
+    let afterRead: BigIntStats;
     try {
       const fh = await open(input.path, 'r');
       try {
-        const st = await fh.stat();
+        before = await fh.stat({ bigint: true });
         // The path may have been replaced since it was examined.
-        if (!st.isFile()) throw notAFile(input, st);
-        expected = st.size;
+        if (!before.isFile()) throw notAFile(input, before);
         // One buffer, read into again and again: memory stays at one chunk
         // whenever the garbage collector runs (a stream allocates a chunk per read).
         for (;;) {
@@ -97,6 +111,9 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
           done += bytesRead;
           onProgress?.(done, Math.max(total, done));
         }
+        // The same descriptor again: what was hashed is what is on disk only
+        // if nothing wrote to the file in between (same size, same times).
+        afterRead = await fh.stat({ bigint: true });
       } finally {
         await fh.close();
       }
@@ -104,9 +121,11 @@ export async function hashFiles(inputs: readonly HashInput[], onProgress?: HashP
       if (cause instanceof InputError) throw cause;
       throw new IoError(`${input.shown}: cannot read the file (${errnoOf(cause)})`, { file: input.shown, cause });
     }
-    if (length !== expected) {
-      throw new IoError(`${input.shown}: the file changed while it was read (${String(expected)} bytes when opened, ${String(length)} read); hash it again when nothing writes to it`, {
+    const changed = changedWhileRead(before, afterRead, length);
+    if (changed !== null) {
+      throw new InputError(`${input.shown}: the file changed while it was read (${changed}); hash it again when nothing writes to it`, {
         file: input.shown,
+        field: 'FILE',
       });
     }
     out.push({ shown: input.shown, length, sha256: sha256.digest('hex'), sha512: sha512.digest('hex') });

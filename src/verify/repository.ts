@@ -55,6 +55,13 @@ export interface VerifyOptions {
   readonly allowExtraTimestampMeta?: boolean;
   /** `verify --paranoid`: every signature is judged by OpenSSL and by @noble, which must agree. */
   readonly paranoid?: boolean;
+  /**
+   * Key IDs declared compromised (a workspace's incident record): a
+   * signature by one of them, or by the same public key under another ID,
+   * never counts toward a threshold. Warned about when present; a threshold
+   * met only with them fails.
+   */
+  readonly revokedKeyids?: readonly string[];
 }
 
 export type StepKind = 'trusted-root' | 'root-rotation' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'delegated' | 'bins';
@@ -87,7 +94,8 @@ export type WarningCode =
   | 'ROLE_NOT_PRESENT'
   | 'ROOT_JSON'
   | 'KEY_ID_MISMATCH'
-  | 'TARGET_PATH';
+  | 'TARGET_PATH'
+  | 'REVOKED_KEY';
 
 export interface VerifyWarning {
   readonly code: WarningCode;
@@ -249,11 +257,52 @@ class Run {
     }
   }
 
-  thresholdProblems(r: ThresholdResult, by: string): string[] {
+  thresholdProblems(r: ThresholdResult, by: string, file: string, keys: { readonly [keyid: string]: TufKey }): string[] {
+    const revoked = this.revokedSigners(r, keys);
+    if (revoked.length > 0) return this.revokedProblems(r, by, file, keys, revoked);
     if (r.met) return [];
     const text =
       `${by}: ${String(r.counted)} of ${String(r.threshold)} needed signatures valid` +
       (r.invalid.length > 0 ? `; invalid signatures from ${r.invalid.map((k) => k.slice(0, 8)).join(', ')}` : '');
+    this.thresholdTexts.add(text);
+    return [text];
+  }
+
+  /** The key IDs whose valid signature is by a key declared compromised (by ID or by public key). */
+  revokedSigners(r: ThresholdResult, keys: { readonly [keyid: string]: TufKey }): string[] {
+    const ids = this.opts.revokedKeyids ?? [];
+    if (ids.length === 0) return [];
+    const set = new Set(ids);
+    const prints = new Set<string>();
+    for (const id of ids) {
+      const key = own(keys, id);
+      const d = key === undefined ? undefined : decodeKeyCached(key);
+      if (d?.$case === 'supported') prints.add(d.fingerprint);
+    }
+    return r.valid.filter((id) => {
+      if (set.has(id)) return true;
+      const key = own(keys, id);
+      const d = key === undefined ? undefined : decodeKeyCached(key);
+      return d?.$case === 'supported' && prints.has(d.fingerprint);
+    });
+  }
+
+  /** A threshold counted without the compromised keys' signatures: a warning naming them, a failure when short. */
+  revokedProblems(r: ThresholdResult, by: string, file: string, keys: { readonly [keyid: string]: TufKey }, revoked: readonly string[]): string[] {
+    const ids = revoked.map((k) => k.slice(0, 8)).join(', ');
+    this.warn('REVOKED_KEY', file, `${r.role}: signed by ${ids}, declared compromised in the workspace's incident record; ${revoked.length === 1 ? 'its signature does' : 'their signatures do'} not count`);
+    const prints = new Set<string>();
+    for (const id of r.valid) {
+      if (revoked.includes(id)) continue;
+      const key = own(keys, id);
+      const d = key === undefined ? undefined : decodeKeyCached(key);
+      if (d?.$case === 'supported') prints.add(d.fingerprint);
+    }
+    if (prints.size >= r.threshold) return [];
+    const text =
+      `${by}: ${String(prints.size)} of ${String(r.threshold)} needed signatures valid without the keys declared compromised (${ids})` +
+      (r.met ? '; the threshold is met only with them' : '');
+    // Clients do not know of the incident: they count as the threshold says.
     this.thresholdTexts.add(text);
     return [text];
   }
@@ -385,7 +434,7 @@ class Run {
     this.noteKeys(trusted.file, trusted.signed.keys, [self]);
     this.noteRootKeys(trusted);
     const nameMismatch = ROOT_FILE.exec(trusted.file);
-    const trustedProblems = this.thresholdProblems(self, `root v${String(trusted.signed.version)} (self-signed)`);
+    const trustedProblems = this.thresholdProblems(self, `root v${String(trusted.signed.version)} (self-signed)`, trusted.file, trusted.signed.keys);
     if (nameMismatch && Number(nameMismatch[1]) !== trusted.signed.version) {
       trustedProblems.push(`file name says version ${String(nameMismatch[1])}, content says ${String(trusted.signed.version)}`);
     }
@@ -431,8 +480,8 @@ class Run {
       if (!rot.versionOk) {
         problems.push(`holds version ${String(next.signed.version)} where version ${String(v)} is expected (versions must go up by exactly 1)`);
       }
-      problems.push(...this.thresholdProblems(rot.old, `trusted root v${String(current.signed.version)} keys`));
-      problems.push(...this.thresholdProblems(rot.new, `root v${String(next.signed.version)} keys`));
+      problems.push(...this.thresholdProblems(rot.old, `trusted root v${String(current.signed.version)} keys`, name, current.signed.keys));
+      problems.push(...this.thresholdProblems(rot.new, `root v${String(next.signed.version)} keys`, name, next.signed.keys));
       this.step({
         kind: 'root-rotation',
         role: 'root',
@@ -506,7 +555,7 @@ class Run {
     if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(name, root.signed.keys, [r]);
     const problems = [
-      ...this.thresholdProblems(r, `root v${String(root.signed.version)} ${type} keys`),
+      ...this.thresholdProblems(r, `root v${String(root.signed.version)} ${type} keys`, name, root.signed.keys),
       ...this.metaProblems(md, entry, listedBy),
       ...this.expiryProblems(md, type),
     ];
@@ -533,7 +582,7 @@ class Run {
     if (entry !== undefined) this.judge.listedSize(md, entry.length !== undefined);
     this.noteKeys(file, keys, [r]);
     const problems = [
-      ...this.thresholdProblems(r, `${delegator} delegation keys`),
+      ...this.thresholdProblems(r, `${delegator} delegation keys`, file, keys),
       ...this.metaProblems(md, entry, 'snapshot'),
       ...this.expiryProblems(md, name),
     ];

@@ -122,7 +122,7 @@ describe('a whole ceremony, end to end', () => {
     const sigB = await signAt('bob', join(ws(), req1));
     await ok('ws', ['collect', sigB]);
     const pub1 = await json<{ written: { path: string }[]; verify: { ok: boolean }; auditHead: string }>(await ok('ws', ['--json', 'publish', 'root']));
-    assert.deepEqual(pub1.written.map((w) => w.path), ['metadata/1.root.json', 'metadata/root.json', 'manifest.json']);
+    assert.deepEqual(pub1.written.map((w) => w.path), ['metadata/1.root.json', 'metadata/root.json', 'manifest.json', 'anchors.jsonl']);
     assert.equal(pub1.verify.ok, true);
     assert.match(pub1.auditHead, /^[0-9a-f]{64}$/);
 

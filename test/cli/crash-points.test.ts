@@ -103,7 +103,7 @@ async function assertAudited(ws: string, what: string): Promise<void> {
     else for (const w of e.artifacts.written) model.set(w.path, w.sha256);
   }
   assert.equal(pending.size, 0, `${what}: an intent has no outcome after the next command ran`);
-  const audited = (p: string): boolean => /^(drafts|metadata|signatures|keyholders)\//.test(p) || p === 'manifest.json' || p === 'ceremony.json';
+  const audited = (p: string): boolean => /^(drafts|metadata|signatures|keyholders)\//.test(p) || p === 'manifest.json' || p === 'anchors.jsonl' || p === 'ceremony.json';
   const onDisk = new Map(walk(ws).map((p) => [p.slice(ws.length + 1), p] as const).filter(([rel]) => audited(rel)));
   for (const [rel, abs] of onDisk) {
     assert.equal(sha256Hex(readFileSync(abs)), model.get(rel), `${what}: ${rel} on disk is not what the audit log says (an unaudited change)`);

@@ -187,4 +187,43 @@ describe('key-compromise recovery: root draft --revoke', () => {
       assert.deepEqual(await readdir(join(again, 'drafts')), []);
     }
   });
+
+  it('verify of a workspace does not count a revoked key: a threshold met only with it fails (exit 1 naming it); DIR and --workspace alike', async () => {
+    const ws = await copy();
+    // Root v1 was signed by alice, bob and carol at threshold 3.
+    await ok(ws, ['root', 'draft', '--revoke', 'alice']);
+    const incident = JSON.parse(await readFile(join(ws, 'drafts', 'root.incident.json'), 'utf8')) as { revoked_keyids: string[] };
+    const ids = incident.revoked_keyids.map((k) => k.slice(0, 8));
+    assert.ok(ids.length >= 1);
+    for (const args of [['verify', ws], ['verify', '--workspace', ws]]) {
+      const r = await run(base, args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout + r.stderr, /2 of 3 needed signatures valid without the keys declared compromised \(([0-9a-f]{8})\); the threshold is met only with them/);
+      assert.ok(ids.some((id) => r.stdout.includes(`signed by ${id}, declared compromised`)), r.stdout);
+    }
+    // The same metadata without the workspace: no incident, the threshold holds.
+    assert.equal((await run(base, ['verify', join(ws, 'metadata')])).code, 0);
+    const both = await run(base, ['verify', ws, '--workspace', ws]);
+    assert.equal(both.code, 2);
+  });
+
+  it('verify of a workspace warns of a revoked key that signed when the threshold holds without it (exit 0)', async () => {
+    const ws = join(base, `ws-${String(n++)}`);
+    await ok(base, ['init', ws]);
+    await ok(ws, ['keyholder', 'add', ...HOLDERS.map((h) => join(base, 'keys', `${h}.pub.json`))]);
+    await ok(ws, ['root', 'draft', '--plan', join(base, 'plan.yaml')]);
+    await ok(ws, ['collect', ...(await signs(ws, ['alice', 'bob', 'carol', 'dave']))]);
+    await ok(ws, ['publish', 'root']);
+    assert.equal((await run(base, ['verify', ws])).code, 0);
+    await ok(ws, ['root', 'draft', '--revoke', 'alice']);
+    const r = await run(base, ['--json', 'verify', '--workspace', ws]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { ok: boolean; revoked_keyids: string[]; warnings: { code: string; file: string; message: string }[] };
+    assert.equal(report.ok, true);
+    assert.ok(report.revoked_keyids.length >= 1);
+    const w = report.warnings.filter((x) => x.code === 'REVOKED_KEY');
+    assert.equal(w.length, 1, JSON.stringify(report.warnings));
+    assert.equal(w[0]?.file, '1.root.json');
+    assert.ok(report.revoked_keyids.some((k) => w[0]?.message.includes(k.slice(0, 8))), w[0]?.message);
+  });
 });

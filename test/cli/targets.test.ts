@@ -7,7 +7,8 @@
 import { commandEntries } from '../support/audit.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -555,5 +556,35 @@ describe('signatures and publishing', () => {
     assert.deepEqual((await auditCommands(w)).slice(-6), ['targets add', 'targets delegate-bins', 'request', 'collect', 'publish', 'targets draft']);
     const audit = await runCli(['--dir', w.ws, 'audit', 'verify']);
     assert.equal(audit.code, 0, audit.stderr);
+  });
+
+  it('a file rewritten while targets add hashes it (same size, new bytes) is refused: exit 2 naming the file, nothing written', async () => {
+    const w = await withDraft();
+    const file = join(w.work, 'moving.bin');
+    const size = 4 * 1024 * 1024 + 9;
+    await writeFile(file, Buffer.alloc(size, 0x41));
+    // An old modification time, so the rewrite's is another one whatever the clock's granularity.
+    await utimes(file, 1_000_000, 1_000_000);
+    const draftBefore = await readFile(join(w.ws, 'drafts', 'targets.json'));
+    const logBefore = await readFile(join(w.ws, 'audit', 'log.jsonl'));
+    // The progress bar reads its clock as each chunk is hashed: the file is rewritten in place there, mid-hash.
+    let calls = 0;
+    const monotonic = (): number => {
+      if (++calls === 2) {
+        const fd = openSync(file, 'r+');
+        try {
+          writeSync(fd, Buffer.alloc(size, 0x42), 0, size, 0);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      return 0;
+    };
+    const r = await runCli(['--dir', w.ws, '--no-input', 'targets', 'add', 'moving.bin'], { cwd: w.work, env: CEREMONY_ENV, now: CEREMONY_NOW, stderrIsTTY: true, monotonic });
+    assert.ok(calls >= 2, 'the rewrite happened');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /moving\.bin: the file changed while it was read \(its modification time changed\)/);
+    assert.deepEqual(await readFile(join(w.ws, 'drafts', 'targets.json')), draftBefore, 'the draft is unchanged');
+    assert.deepEqual(await readFile(join(w.ws, 'audit', 'log.jsonl')), logBefore, 'nothing logged: nothing was changed');
   });
 });

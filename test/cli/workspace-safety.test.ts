@@ -290,7 +290,7 @@ describe('anchors', () => {
     await writeFile(join(ws, 'audit', 'log.jsonl'), log.split('\n').slice(0, manifest.audit.seq - 1).join('\n') + '\n');
     const cut = await run(ws, ['audit', 'verify']);
     assert.equal(cut.code, 1, cut.stderr);
-    assert.match(cut.stderr, /no longer holds the head .* that publish anchored in manifest\.json/);
+    assert.match(cut.stderr, /cut back before the anchor of root version 1 \(anchors\.jsonl line 1: entry \d+, head [0-9a-f]{64}\)/);
     await rm(join(ws, 'audit', 'log.jsonl'));
     const gone = await run(ws, ['audit', 'verify']);
     assert.equal(gone.code, 1, gone.stdout);
@@ -298,6 +298,51 @@ describe('anchors', () => {
     const elsewhere = join(base, `not-a-workspace-${String(n++)}`);
     await mkdir(elsewhere);
     assert.equal((await runCli(['--dir', elsewhere, 'audit', 'verify'], { now: CEREMONY_NOW })).code, 2);
+  });
+});
+
+describe('anchors in the publish history', () => {
+  it('audit verify checks every anchor in anchors.jsonl: a log cut back to between two publishes fails (exit 1) naming the later one, even with manifest.json rolled back', async () => {
+    const ws = await copy();
+    const readAnchors = async (): Promise<{ role: string; version: number; files: Record<string, { sha256: string }>; audit: { head: string; seq: number } }[]> =>
+      (await readFile(join(ws, 'anchors.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as never);
+    const before1 = await readAnchors();
+    assert.ok(before1.length >= 1);
+    const manifestV1 = await readFile(join(ws, 'manifest.json'));
+    const req = await v2Draft(ws);
+    const sigs = [await fx.sign('alice', req), await fx.sign('bob', req)];
+    assert.equal((await run(ws, ['collect', ...sigs])).code, 0);
+    const pub = await run(ws, ['publish', 'root']);
+    assert.equal(pub.code, 0, pub.stderr);
+    const anchors = await readAnchors();
+    assert.equal(anchors.length, before1.length + 1, 'one line appended');
+    assert.deepEqual(anchors.slice(0, -1), before1, 'earlier lines unchanged');
+    const last = anchors.at(-1);
+    const prev = anchors.at(-2);
+    assert.ok(last !== undefined && prev !== undefined);
+    assert.deepEqual([last.role, last.version], ['root', 2]);
+    const v2 = await readFile(join(ws, 'metadata', '2.root.json'));
+    assert.equal(last.files['metadata/2.root.json']?.sha256, sha256Hex(v2));
+    // Each line is canonical JSON.
+    const lines = (await readFile(join(ws, 'anchors.jsonl'), 'utf8')).trimEnd().split('\n');
+    const { canonicalize } = await import('../../src/metadata/canonical.js');
+    for (const l of lines) assert.equal(l, canonicalize(JSON.parse(l) as unknown));
+    assert.equal((await run(ws, ['audit', 'verify'])).code, 0);
+    // Cut back to between the two publishes: the earlier anchor still holds, the later does not.
+    assert.ok(prev.audit.seq < last.audit.seq);
+    const log = await readFile(join(ws, 'audit', 'log.jsonl'), 'utf8');
+    await writeFile(join(ws, 'audit', 'log.jsonl'), log.split('\n').slice(0, last.audit.seq - 1).join('\n') + '\n');
+    for (const rollBack of [false, true]) {
+      if (rollBack) await writeFile(join(ws, 'manifest.json'), manifestV1);
+      const cut = await run(ws, ['audit', 'verify']);
+      assert.equal(cut.code, 1, cut.stderr);
+      assert.match(cut.stderr, new RegExp(`cut back before the anchor of root version 2 \\(anchors\\.jsonl line ${String(anchors.length)}: entry ${String(last.audit.seq)}, head ${last.audit.head}\\)`));
+    }
+    // A malformed anchors line: exit 2 naming it.
+    await writeFile(join(ws, 'anchors.jsonl'), lines.slice(0, -1).join('\n') + '\n{"audit":{"head":"x","seq":1}}\n');
+    const bad = await run(ws, ['audit', 'verify']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`anchors\\.jsonl line ${String(anchors.length)}: audit must be`));
   });
 });
 

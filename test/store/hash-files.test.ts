@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -140,9 +141,38 @@ describe('hashFiles', () => {
     assert.deepEqual([e.exitCode, e.file], [3, 'mem']);
   });
 
-  test('a file that grows while it is read is refused (exit 3)', async () => {
+  test('a file that grows while it is read is refused (exit 2)', async () => {
     // /proc files report size 0 and have content: the same as a file written to while hashed.
-    const e = await rejectsWith(hashFiles([{ path: '/proc/self/status', shown: 'status' }]), IoError, /^status: the file changed while it was read \(0 bytes when opened, \d+ read\)/);
-    assert.equal(e.exitCode, 3);
+    const e = await rejectsWith(hashFiles([{ path: '/proc/self/status', shown: 'status' }]), InputError, /^status: the file changed while it was read \(0 bytes when opened, \d+ read\)/);
+    assert.deepEqual([e.exitCode, e.file], [2, 'status']);
+  });
+
+  test('a file rewritten in place while it is hashed (same size, new bytes) is refused (exit 2, naming the file)', async () => {
+    const path = join(tmp, 'rewritten.bin');
+    const size = 3 * HASH_CHUNK_BYTES + 5;
+    await writeFile(path, Buffer.alloc(size, 0x61));
+    // An old modification time, so the rewrite's is another one whatever the clock's granularity.
+    await utimes(path, 1_000_000, 1_000_000);
+    let rewritten = false;
+    const e = await rejectsWith(
+      hashFiles([{ path, shown: 'rewritten.bin' }], () => {
+        if (rewritten) return;
+        rewritten = true;
+        // After the first chunk: the rest of the file gets new bytes, its size stays.
+        const fd = openSync(path, 'r+');
+        try {
+          writeSync(fd, Buffer.alloc(size, 0x62), 0, size, 0);
+        } finally {
+          closeSync(fd);
+        }
+      }),
+      InputError,
+      /^rewritten\.bin: the file changed while it was read \(its modification time changed\)/
+    );
+    assert.deepEqual([e.exitCode, e.file, e.field], [2, 'rewritten.bin', 'FILE']);
+    assert.ok(rewritten);
+    // The same file left alone hashes to what is on disk.
+    const [r] = await hashFiles([{ path, shown: 'rewritten.bin' }]);
+    assert.equal(r?.sha256, digest('sha256', Buffer.alloc(size, 0x62)));
   });
 });

@@ -11,7 +11,7 @@ import { sha256Hex } from '../../store/drafts.js';
 import { openWorkspace } from '../../store/workspace.js';
 import { readOptionalFile } from '../../store/metadata-dir.js';
 import { parseJson } from '../../metadata/json.js';
-import { MANIFEST_PATH } from './ceremony.js';
+import { ANCHORS_PATH, MANIFEST_PATH, MAX_ANCHORS_BYTES } from './ceremony.js';
 import { COLOR, PLAIN } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
 
@@ -58,8 +58,46 @@ export function runAuditVerify(opts: AuditVerifyOptions, workspaceDir: string, g
   if (global.json) io.stdout(JSON.stringify({ ...result, exists: log.exists }, null, 2) + '\n');
   else io.stdout(renderAuditVerify(result, global.color ? COLOR : PLAIN, log.exists).join('\n') + '\n');
   if (!result.ok) throw failure(result);
+  checkAnchors(dir, scan.lines, log.file);
   checkAnchor(dir, scan.lines.map((l) => l.hash), log.file);
   return 0;
+}
+
+/**
+ * Every anchor in the publish history (anchors.jsonl) must still hold: the
+ * log's entry at the anchored seq must have the anchored hash. A log cut
+ * back before an anchor, or rewritten at one, fails (exit 1) naming it.
+ * @throws InputError (exit 2) for a malformed anchors line, naming it
+ */
+function checkAnchors(dir: string, lines: readonly { readonly hash: string; readonly entry: { readonly seq: number } | null }[], file: string): void {
+  const bytes = readOptionalFile(join(dir, ANCHORS_PATH), MAX_ANCHORS_BYTES);
+  if (bytes === null) return;
+  const bySeq = new Map<number, string>();
+  for (const l of lines) if (l.entry !== null) bySeq.set(l.entry.seq, l.hash);
+  const text = Buffer.from(bytes).toString('utf8').split('\n');
+  if (text.at(-1) === '') text.pop();
+  text.forEach((raw, i) => {
+    const where = `${ANCHORS_PATH} line ${String(i + 1)}`;
+    const o = parseJson(Buffer.from(raw, 'utf8'), where) as { role?: unknown; version?: unknown; audit?: { head?: unknown; seq?: unknown } };
+    const head = o.audit?.head;
+    const seq = o.audit?.seq;
+    if (typeof head !== 'string' || !/^[0-9a-f]{64}$/.test(head) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new InputError(`${where}: audit must be {head: 64 hex digits, seq: an integer ≥ 0}`, { file: ANCHORS_PATH, field: 'audit' });
+    }
+    if (seq === 0) return;
+    const what = `the anchor of ${String(o.role)} version ${String(o.version)} (${where}: entry ${String(seq)}, head ${head})`;
+    const found = bySeq.get(seq);
+    if (found === undefined) {
+      const why = bySeq.size === 0 ? `the log is missing or empty, but this workspace has published (${what})` : `the log was cut back before ${what}: it has no entry ${String(seq)}`;
+      throw new VerificationError(`${file}: ${why}`, { file, hint: 'restore the log from a copy; keep this workspace as evidence' });
+    }
+    if (found !== head) {
+      throw new VerificationError(`${file}: entry ${String(seq)} has hash ${found}, not the one publish anchored: ${what}; the log was rewritten`, {
+        file,
+        hint: 'restore the log from a copy; keep this workspace as evidence',
+      });
+    }
+  });
 }
 
 /**

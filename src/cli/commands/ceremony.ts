@@ -32,6 +32,7 @@ import { serializeMetadata, stringifySorted } from '../../metadata/serialize.js'
 import { readLastEntry } from '../../audit/log.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { Change } from '../../store/change.js';
+import { canonicalize } from '../../metadata/canonical.js';
 import {
   assertDraftRole,
   DRAFT_ROLES,
@@ -441,6 +442,8 @@ function publishedList(c: Ceremony, nowMs: number): { file: string; role: string
 
 export const MANIFEST_PATH = 'manifest.json';
 export const MANIFEST_FORMAT = 'tuf-ceremony/manifest/v1';
+/** The publish history: one canonical JSON line per publish, appended, never rewritten (docs/formats.md). */
+export const ANCHORS_PATH = 'anchors.jsonl';
 
 /** A metadata source: the workspace's metadata/ with new files laid over it. */
 /** The key a published signature is judged with: the draft root's own keys, else the trusted root's. */
@@ -532,6 +535,11 @@ export async function runPublish(roleArg: string, global: GlobalOptions, io: Io)
   const manifest = buildManifest(overlay(metaDir, files), nowMs, anchor);
   change.write(MANIFEST_PATH, manifest);
   written.push(artifact(MANIFEST_PATH, manifest));
+  const anchors = appendAnchor(c.ws.dir, { role, version: signed.version, files, anchor });
+  if (anchors !== null) {
+    change.write(ANCHORS_PATH, anchors);
+    written.push(artifact(ANCHORS_PATH, anchors));
+  }
   // Until the draft is gone, running publish again finishes an interrupted publish: removed in the same change.
   if (role === 'root') change.remove(INCIDENT_PATH);
   change.remove(d.file);
@@ -569,6 +577,38 @@ function alreadyPublished(c: Ceremony, role: DraftRole, d: DraftFile): { bytes: 
   const p = role === 'root' ? c.trust.root : c.publishedTargets();
   if (p === null || p.md.signed.version !== d.md.signed.version) return null;
   return Buffer.from(p.md.signedBytes).equals(Buffer.from(d.md.signedBytes)) ? { bytes: p.bytes } : null;
+}
+
+/**
+ * The anchors file with this publish's line appended: role, version, each
+ * file written with its SHA-256, and the audit log's seq and head before
+ * this publish. Null when its last line already records this very publish
+ * (a publish finished after a crash).
+ */
+function appendAnchor(
+  dir: string,
+  p: { role: DraftRole; version: number; files: ReadonlyMap<string, Uint8Array>; anchor: { head: string; entry: { seq: number } | null } }
+): Uint8Array | null {
+  const old = readOptionalFile(join(dir, ANCHORS_PATH), MAX_ANCHORS_BYTES) ?? new Uint8Array();
+  const files = Object.fromEntries([...p.files].map(([n, b]) => [`metadata/${n}`, { length: b.length, sha256: sha256Hex(b) }]));
+  const line = canonicalize({ audit: { head: p.anchor.head, seq: p.anchor.entry?.seq ?? 0 }, files, role: p.role, version: p.version });
+  const text = Buffer.from(old).toString('utf8');
+  const last = text.trimEnd().split('\n').at(-1) ?? '';
+  if (last !== '' && sameRecord(last, p.role, p.version, files)) return null;
+  const prefix = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  return Buffer.from(`${prefix}${line}\n`, 'utf8');
+}
+
+/** Up to 64 MiB of anchors (a line is a few hundred bytes). */
+export const MAX_ANCHORS_BYTES = 64 * 1024 * 1024;
+
+function sameRecord(line: string, role: string, version: number, files: Record<string, unknown>): boolean {
+  try {
+    const o = JSON.parse(line) as { role?: unknown; version?: unknown; files?: unknown };
+    return o.role === role && o.version === version && canonicalize(o.files) === canonicalize(files);
+  } catch {
+    return false;
+  }
 }
 
 /**

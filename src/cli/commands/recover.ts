@@ -41,7 +41,12 @@ export interface Incident {
 
 /** Reads `drafts/root.incident.json`, or null. @throws InputError when malformed */
 export function readIncident(ws: Workspace): Incident | null {
-  const bytes = readOptionalFile(join(ws.dir, INCIDENT_PATH), 64 * 1024);
+  return readIncidentIn(ws.dir);
+}
+
+/** The incident record of the workspace at `dir` (`verify` of a workspace), or null. */
+export function readIncidentIn(dir: string): Incident | null {
+  const bytes = readOptionalFile(join(dir, INCIDENT_PATH), 64 * 1024);
   if (bytes === null) return null;
   const g = new Guard(INCIDENT_PATH);
   const o = g.object(parseJson(bytes, INCIDENT_PATH, { maxBytes: 64 * 1024 }), []);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--require CLIENTS] [--max-file-size SIZE] [--json]` */
+/** `tuf-ceremony verify [DIR] [--trusted-root FILE] [--at TIME] [--require CLIENTS] [--max-file-size SIZE] [--workspace DIR] [--json]` */
 import { join, resolve } from 'node:path';
 import { UsageError, VerificationError } from '../../errors.js';
 import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
@@ -11,6 +11,7 @@ import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { parseSizeOption, parseTimeOption } from '../options.js';
 import { MAX_JSON_BYTES } from '../../metadata/json.js';
+import { readIncidentIn } from './recover.js';
 
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
@@ -21,6 +22,8 @@ export interface VerifyCommandOptions {
   /** `python-tuf,go-tuf,tuf-js` or a subset: exit 1 when a named client would reject. */
   readonly require?: string;
   readonly maxFileSize?: string;
+  /** A workspace: verify its metadata/, not counting keys its incident record revokes. */
+  readonly workspace?: string;
 }
 
 /** One line per client family: accepts, or rejects with its first reason. */
@@ -63,9 +66,18 @@ function withProgress<T>(io: Io, source: MetadataSource, work: (s: MetadataSourc
 }
 
 export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
-  let dir = resolve(io.cwd, dirArg ?? '.');
+  if (opts.workspace !== undefined && dirArg !== undefined) {
+    throw new UsageError('give either DIR or --workspace DIR, not both', { field: '--workspace' });
+  }
+  let dir = resolve(io.cwd, opts.workspace ?? dirArg ?? '.');
+  let workspace: string | undefined;
   // A workspace keeps its published metadata in metadata/.
-  if (!hasRootMetadata(dir) && hasRootMetadata(join(dir, 'metadata'))) dir = join(dir, 'metadata');
+  if (opts.workspace !== undefined || (!hasRootMetadata(dir) && hasRootMetadata(join(dir, 'metadata')))) {
+    workspace = dir;
+    dir = join(dir, 'metadata');
+  }
+  // Keys the workspace's incident record declares compromised never count.
+  const revokedKeyids = workspace === undefined ? [] : (readIncidentIn(workspace)?.revoked_keyids ?? []);
   const atMs = opts.at === undefined ? io.now() : parseTimeOption(opts.at, '--at');
   const required = requiredClients(opts.require);
   const trustedRoot =
@@ -78,11 +90,12 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
       atMs,
       allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
       paranoid: opts.paranoid === true,
+      revokedKeyids,
       ...(trustedRoot ? { trustedRoot } : {}),
     })
   );
   if (global.json) {
-    io.stdout(JSON.stringify({ directory: dir, paranoid: opts.paranoid === true, ...report }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ directory: dir, paranoid: opts.paranoid === true, revoked_keyids: revokedKeyids, ...report }, null, 2) + '\n');
   } else {
     const style = global.color ? COLOR : PLAIN;
     io.stdout([...renderVerifyReport(report, dir, style), ...clientVerdictLines(report.clients)].join('\n') + '\n');
