@@ -2,6 +2,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The rules of a pure part of the core (`what`): no file system, process, clock, randomness, nor the `edges` modules. */
+function pureRules(what, edges) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: ['node:*', '!node:crypto', '!node:buffer'], message: `${what} is pure: only node:crypto and node:buffer are allowed.` },
+          { group: edges, message: `${what} must not import the edges.` },
+        ],
+      },
+    ],
+    'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch'],
+    'no-restricted-properties': [
+      'error',
+      { object: 'Date', property: 'now', message: 'Pass the reference time in.' },
+      { object: 'Math', property: 'random', message: 'The core has no randomness.' },
+    ],
+    'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pass the reference time in.' }],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['build/**', 'node_modules/**', 'release/**', 'eslint.config.js', 'bin/**'] },
   js.configs.recommended,
@@ -20,27 +42,12 @@ export default tseslint.config(
   {
     // The pure core: no file system, process, clock, terminal or network.
     files: ['src/metadata/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*', '!node:crypto', '!node:buffer'], message: 'src/metadata is pure: only node:crypto and node:buffer are allowed.' },
-            { group: ['../cli/*', '../store/*', '../ui/*'], message: 'src/metadata must not import the edges.' },
-          ],
-        },
-      ],
-      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch'],
-      'no-restricted-properties': [
-        'error',
-        { object: 'Date', property: 'now', message: 'Pass the reference time in.' },
-        { object: 'Math', property: 'random', message: 'The core has no randomness.' },
-      ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pass the reference time in.' },
-      ],
-    },
+    rules: pureRules('src/metadata', ['../cli/*', '../store/*', '../ui/*']),
+  },
+  {
+    // The guided-run engine is pure too: the workspace, the terminal and the clock come in through RunEffects.
+    files: ['src/ceremony/run-engine.ts', 'src/ceremony/run-steps.ts', 'src/ceremony/run-state.ts', 'src/ceremony/run-output.ts', 'src/ceremony/run-recovery.ts'],
+    rules: pureRules('the run engine', ['../cli/*', '../store/*', '../ui/*', '../crypto/*']),
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -138,3 +138,13 @@ export function runId(templateId: string, startedTime: string, attempt = 1): str
   const compact = startedTime.replace(/[-:]/g, '');
   return `${templateId}-${compact}${attempt > 1 ? `-${String(attempt)}` : ''}`;
 }
+
+/** Where a run's state is kept, relative to the workspace. */
+export function runStatePath(run: string): string {
+  return `runs/${run}.json`;
+}
+
+/** The run's own directory (its files, its signature files), relative to the workspace. */
+export function runDirPath(run: string): string {
+  return `runs/${run}`;
+}
