@@ -1119,7 +1119,7 @@ function keyTypeUnsupported(lib: PKCS11, token: TokenRef, type: 'ecdsa-p256' | '
         '; Ed25519 on a token needs e.g. YubiKey firmware 5.7+ or a YubiHSM 2';
   return new EnvironmentError(
     `token ${describeToken(token)} does not offer ${what} key generation: its mechanisms lack ${missing.join(' and ')} (checked before any PIN; nothing was generated)`,
-    { field: '--type', hint }
+    { hint }
   );
 }
 
