@@ -93,6 +93,13 @@ function spkiSha256(k: KeyObject): string {
   return createHash('sha256').update(norm.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
+/** The CN of an X509Certificate subject/issuer string (`CN=…` lines), else the whole name. */
+function commonName(name: string): string {
+  return name.split('\n').find((l) => l.startsWith('CN='))?.slice(3) ?? name;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
 function parseCertificates(pems: readonly string[]): X509Certificate[] | string {
   const certs: X509Certificate[] = [];
   for (const [i, pem] of pems.entries()) {
@@ -121,7 +128,7 @@ function usesNewRoot(firmware: string): boolean {
  * short of a root, it is completed from `intermediates`, each admitted only
  * if it verifiably signed the certificate before it (a name never suffices).
  * @param roots the trust anchors (default: Yubico's published roots)
- * @param intermediates bundled CAs between f9 and a root (default: Yubico's 2024-12 ones)
+ * @param intermediates bundled CAs between f9 and a root (default: Yubico's published ones, {@link YUBICO_INTERMEDIATES})
  */
 export function verifyAttestation(
   chain: readonly string[],
@@ -162,13 +169,18 @@ export function verifyAttestation(
       const name = (roots[root] as BundledRoot).name;
       const expected = usesNewRoot(facts.firmware) ? 'Yubico Attestation Root 1' : 'Yubico PIV Root CA Serial 263751';
       if (roots === YUBICO_ROOTS && name !== expected) return invalid(`firmware ${facts.firmware} attests under ${expected}, but the chain reaches ${name}`);
-      const slot = /PIV Attestation ([0-9a-f]{2})$/i.exec(leaf.subject.split('\n').find((l) => l.startsWith('CN=')) ?? '')?.[1] ?? '?';
+      const slot = /PIV Attestation ([0-9a-f]{2})$/i.exec(commonName(leaf.subject))?.[1] ?? '?';
       return { $case: 'attested', ...facts, slot: slot.toLowerCase(), root: name };
     }
     const next = path[i + 1];
     if (next === undefined) {
       const issuer = [...unused].find((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
-      if (issuer === undefined) return invalid('the chain does not reach a Yubico root (bundled: ' + roots.map((r) => r.name).join(', ') + ')');
+      if (issuer === undefined) {
+        return invalid(
+          `the chain does not reach a Yubico root: it stops at ${q(commonName(cert.subject))}, issued by ${q(commonName(cert.issuer))}, ` +
+            `which is neither in the chain nor bundled (bundled roots: ${roots.map((r) => r.name).join(', ')})`
+        );
+      }
       unused.delete(issuer);
       path.push(issuer);
       continue;

@@ -68,6 +68,11 @@ export const CK = Object.freeze({
   CKM_EC_EDWARDS_KEY_PAIR_GEN: 0x1055,
   CKM_EDDSA: 0x1057,
   CKF_RW_SESSION: 0x2,
+  /** C_Initialize: the module may use the OS's locks (our C_SignAsync runs on a worker thread). */
+  CKF_OS_LOCKING_OK: 0x2,
+  /** CK_MECHANISM_INFO flags. */
+  CKF_SIGN: 0x800,
+  CKF_GENERATE_KEY_PAIR: 0x10000,
   CKF_SERIAL_SESSION: 0x4,
   CKF_LOGIN_REQUIRED: 0x4,
   CKF_PROTECTED_AUTHENTICATION_PATH: 0x100,
@@ -81,6 +86,7 @@ export const CK = Object.freeze({
   CKS_RO_USER_FUNCTIONS: 0x1,
   CKS_RW_USER_FUNCTIONS: 0x3,
   CKR_GENERAL_ERROR: 0x5,
+  CKR_CANT_LOCK: 0xa,
   CKR_ATTRIBUTE_VALUE_INVALID: 0x13,
   CKR_DATA_LEN_RANGE: 0x21,
   CKR_DEVICE_ERROR: 0x30,
@@ -238,7 +244,7 @@ async function acquireModule(modulePath: string): Promise<LoadedModule> {
   }
   let owned = true;
   try {
-    lib.C_Initialize();
+    initialize(lib);
   } catch (cause) {
     const code = ckrOf(cause);
     if (code === CK.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
@@ -256,6 +262,23 @@ async function acquireModule(modulePath: string): Promise<LoadedModule> {
   const loaded: LoadedModule = { lib, path, refs: 1, owned, sessions: new Map() };
   modules.set(path, loaded);
   return loaded;
+}
+
+/**
+ * C_Initialize with CKF_OS_LOCKING_OK: signatures run on a libuv worker
+ * thread (C_SignAsync), so the module may be called from more than one
+ * thread. pkcs11js otherwise passes flags 0 and no mutex functions, which
+ * p11-kit's modules refuse (CKR_CANT_LOCK: "can't do without os locking").
+ * A module that cannot use OS locks answers CKR_CANT_LOCK and is started
+ * again without the flag (our calls are serialized anyway).
+ */
+function initialize(lib: PKCS11): void {
+  try {
+    lib.C_Initialize({ flags: CK.CKF_OS_LOCKING_OK });
+  } catch (e) {
+    if (ckrOf(e) !== CK.CKR_CANT_LOCK) throw e;
+    lib.C_Initialize({ flags: 0 });
+  }
 }
 
 /**
@@ -341,7 +364,9 @@ function tokenError(e: unknown, op: string, token: string): CeremonyError {
     case CK.CKR_KEY_TYPE_INCONSISTENT:
     case CK.CKR_KEY_FUNCTION_NOT_PERMITTED:
       return new EnvironmentError(`token ${token} cannot do ${op} with this key (${ckrName(e)})`, {
-        hint: 'Ed25519 needs a token that supports CKM_EDDSA (YubiKey firmware 5.7+, YubiHSM 2); ECDSA P-256 works everywhere',
+        hint:
+          'Ed25519 needs CKM_EC_EDWARDS_KEY_PAIR_GEN and CKM_EDDSA (YubiKey firmware 5.7+, YubiHSM 2); ECDSA P-256 ' +
+          '(--type ecdsa-p256, TUF scheme ecdsa-sha2-nistp256) is the usual choice on YubiKey PIV and most HSMs',
         cause: e,
       });
     case CK.CKR_DATA_LEN_RANGE:
@@ -570,12 +595,15 @@ async function openTokenSession(
   secrets: SecretsHandler,
   warn: (msg: string) => void,
   rw: boolean,
-  logIn = true
+  logIn = true,
+  /** Checks on the token itself before any session or PIN (e.g. its mechanisms). */
+  precheck?: (lib: PKCS11, token: TokenRef) => void
 ): Promise<TokenSession> {
   const mod = await acquireModule(modulePath);
   let ts: TokenSession | undefined;
   try {
     const token = findToken(mod.lib, uri, modulePath);
+    precheck?.(mod.lib, token);
     const name = q(token.label);
     let session: Handle;
     try {
@@ -1032,6 +1060,69 @@ export function exportPkcs11Key(
   return openPkcs11Signer(uri, modulePath, secrets, warn);
 }
 
+interface Mechanism {
+  readonly name: string;
+  readonly code: number;
+  /** The CK_MECHANISM_INFO flag the token must set for it. */
+  readonly flag: number;
+}
+
+/** What generating a key of each type and signing with it needs from a token. */
+const KEY_MECHANISMS: Readonly<Record<'ecdsa-p256' | 'ed25519', { readonly what: string; readonly generate: Mechanism; readonly sign: Mechanism }>> = {
+  ed25519: {
+    what: 'Ed25519',
+    generate: { name: 'CKM_EC_EDWARDS_KEY_PAIR_GEN', code: CK.CKM_EC_EDWARDS_KEY_PAIR_GEN, flag: CK.CKF_GENERATE_KEY_PAIR },
+    sign: { name: 'CKM_EDDSA', code: CK.CKM_EDDSA, flag: CK.CKF_SIGN },
+  },
+  'ecdsa-p256': {
+    what: 'ECDSA P-256',
+    generate: { name: 'CKM_EC_KEY_PAIR_GEN', code: CK.CKM_EC_KEY_PAIR_GEN, flag: CK.CKF_GENERATE_KEY_PAIR },
+    sign: { name: 'CKM_ECDSA', code: CK.CKM_ECDSA, flag: CK.CKF_SIGN },
+  },
+};
+
+/**
+ * The mechanisms a key of `type` needs that the token does not offer
+ * (C_GetMechanismList, then C_GetMechanismInfo for CKF_GENERATE_KEY_PAIR /
+ * CKF_SIGN), or undefined when it offers them or cannot say (a module that
+ * fails to list is left to C_GenerateKeyPair). Needs no session and no login.
+ */
+function missingMechanisms(lib: PKCS11, slot: Handle, type: 'ecdsa-p256' | 'ed25519'): string[] | undefined {
+  let list: number[];
+  try {
+    list = lib.C_GetMechanismList(slot);
+  } catch {
+    return undefined;
+  }
+  const offers = (m: Mechanism): boolean => {
+    if (!list.includes(m.code)) return false;
+    try {
+      return (lib.C_GetMechanismInfo(slot, m.code).flags & m.flag) !== 0;
+    } catch {
+      return true; // listed; its details are unreadable: let the token decide
+    }
+  };
+  const { generate, sign } = KEY_MECHANISMS[type];
+  const missing = [generate, sign].filter((m) => !offers(m)).map((m) => m.name);
+  return missing.length === 0 ? undefined : missing;
+}
+
+/** `key generate --pkcs11 --type T` on a token without T's mechanisms (exit 3: see docs/decisions.md). */
+function keyTypeUnsupported(lib: PKCS11, token: TokenRef, type: 'ecdsa-p256' | 'ed25519', missing: readonly string[]): EnvironmentError {
+  const { what } = KEY_MECHANISMS[type];
+  const p256Offered = type === 'ecdsa-p256' ? false : missingMechanisms(lib, token.slot, 'ecdsa-p256') === undefined;
+  const hint =
+    type === 'ecdsa-p256'
+      ? 'this token cannot make signing keys (a certificate store or read-only token?): use a token that generates EC keys (YubiKey PIV, OpenSC smart cards, YubiHSM 2, SoftHSM2)'
+      : `--type ecdsa-p256 (ECDSA P-256, TUF scheme ecdsa-sha2-nistp256) is the usual choice on YubiKey PIV and most HSMs` +
+        (p256Offered ? ', and this token offers it' : ', but this token does not offer it either: use another token') +
+        '; Ed25519 on a token needs e.g. YubiKey firmware 5.7+ or a YubiHSM 2';
+  return new EnvironmentError(
+    `token ${describeToken(token)} does not offer ${what} key generation: its mechanisms lack ${missing.join(' and ')} (checked before any PIN; nothing was generated)`,
+    { hint }
+  );
+}
+
 const RETRY_PARAMS = new Set<number>([
   CK.CKR_ATTRIBUTE_VALUE_INVALID,
   CK.CKR_DOMAIN_PARAMS_INVALID,
@@ -1059,24 +1150,15 @@ export async function generatePkcs11Key(
   if (uri.object !== undefined && uri.object !== label) {
     throw new InputError(`the URI names object=${q(uri.object)} but the new key's label is ${q(label)}`, { field: 'object' });
   }
-  const ts = await openTokenSession(uri, modulePath, secrets, warn, true);
+  // The token's mechanisms are read before a session is opened and a PIN asked.
+  const ts = await openTokenSession(uri, modulePath, secrets, warn, true, true, (lib, token) => {
+    const missing = missingMechanisms(lib, token.slot, type);
+    if (missing !== undefined) throw keyTypeUnsupported(lib, token, type, missing);
+  });
   try {
     const { lib, session } = ts;
     const id = uri.id === undefined ? randomBytes(16) : Buffer.from(uri.id);
-    const genMech = type === 'ed25519' ? CK.CKM_EC_EDWARDS_KEY_PAIR_GEN : CK.CKM_EC_KEY_PAIR_GEN;
-    const signMech = type === 'ed25519' ? CK.CKM_EDDSA : CK.CKM_ECDSA;
-    let mechs: number[] | undefined;
-    try {
-      mechs = lib.C_GetMechanismList(ts.token.slot);
-    } catch {
-      mechs = undefined;
-    }
-    if (mechs !== undefined && (!mechs.includes(genMech) || !mechs.includes(signMech))) {
-      throw new EnvironmentError(
-        `token ${ts.name} cannot generate and sign with ${type === 'ed25519' ? 'Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA)' : 'ECDSA P-256 (CKM_EC_KEY_PAIR_GEN, CKM_ECDSA)'}`,
-        { hint: type === 'ed25519' ? 'use --type ecdsa-p256, which every PKCS#11 token supports' : 'use another token' }
-      );
-    }
+    const genMech = KEY_MECHANISMS[type].generate.code;
     let clash: Handle[];
     try {
       clash = findObjects(lib, session, [{ type: CK.CKA_ID, value: id }]);
@@ -1132,7 +1214,11 @@ export async function generatePkcs11Key(
         if (!RETRY_PARAMS.has(ckrOf(e) ?? -1)) break;
       }
     }
-    if (pair === undefined) throw tokenError(lastError, `generating a ${type} key`, ts.name);
+    if (pair === undefined) {
+      // A module whose list offered the mechanism but whose C_GenerateKeyPair refuses it.
+      if (ckrOf(lastError) === CK.CKR_MECHANISM_INVALID) throw keyTypeUnsupported(lib, ts.token, type, [KEY_MECHANISMS[type].generate.name]);
+      throw tokenError(lastError, `generating a ${type} key`, ts.name);
+    }
     return makeSigner(ts, readKey(ts, pair.privateKey, uri.raw), { ...uri, id, object: label });
   } catch (e) {
     closeSession(ts);

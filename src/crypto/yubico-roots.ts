@@ -84,6 +84,20 @@ Vpmq2Sh/xT5HiFuhf4wJb0bK
  * - Yubico Attestation Intermediate B 1: D4CC3F456FDAF4E7812A21AAB1DFE9D8E27D24E2FD2D6F21C9940109F0DAA754
  * - Yubico PIV Attestation A 1: 6DE693F05376F5D8CA29069261E1C8626C75D503BD2EDBFD75354CAD1F722870
  * - Yubico PIV Attestation B 1: 2D55B7998F4E42569D6D8FA382B6DC77D1DACF07358B19701163892922B17052
+ * A fifth, "Yubico PIV Attestation B2 1" (issued by Yubico Attestation
+ * Intermediate B 1, valid from 2025-08-01; it issues the f9 certificates of
+ * newer YubiKeys), is copied byte for byte from Yubico's own site source,
+ * github.com/Yubico/developers.yubico.com at commit
+ * dd8f4b5cd6d6a0aad5510e8ca76c6bb5ecf71ad9 ("Add 2025 intermedate
+ * attestation CA certs", 2026-05-11), `static/PKI/yubico-intermediate.pem`
+ * (the file served as developers.yubico.com/PKI/yubico-intermediate.pem;
+ * unchanged at b3efe70b50fdade6ee0ad4ce1f740ba756e6c332). The four above are
+ * byte-identical to their copies in that file, and Yubico Attestation Root 1
+ * to its `static/PKI/yubico-ca-1.pem`. SHA-256 fingerprint:
+ * - Yubico PIV Attestation B2 1: 0C90B7D184A36EDF50A35F9BE935F0C5689BFDCFE5BDD073366CAFB49061A440
+ *   (the same fingerprint is pinned independently by public PIV-attestation
+ *   allowlists; `openssl verify -x509_strict` reaches Yubico Attestation
+ *   Root 1 through the bundled Intermediate B 1, and not through A 1).
  * Only a signature check admits one into a chain; a name match alone never does.
  * A real 5.7.4 chain (ovh/yubico-piv-checker, test/fixtures/yubikey-attestation/32718477)
  * verifies through the B pair in the tests.
@@ -182,6 +196,30 @@ CGXqY/k/uSNvi3ZYfrpd44TIrfrr8bCG9ux7B5ZCRqb8adDUm92Yz3lK1aX2M6Cw
 jC9IZVTXQWhLyP8Ys3p7rb20CO2jJzV94deJ/+AsEb+bnCQImPat1GDKwrBosar+
 BxtU7k6kgkxZ0G384O59GFXqnwkbw2b5HhORvOsX7nhOUhePFufzi1vT1g8Tzbwr
 +TUfTwo2biKHHcI762KGtp8o6Bcv5y8WgExFuWY=
+-----END CERTIFICATE-----
+`,
+  },
+  {
+    name: 'Yubico PIV Attestation B2 1',
+    pem: `-----BEGIN CERTIFICATE-----
+MIIDRjCCAjCgAwIBAgIUM6Hs259YBTYRAMg98ZZlv/CDyO0wCwYJKoZIhvcNAQEL
+MC4xLDAqBgNVBAMMI1l1YmljbyBBdHRlc3RhdGlvbiBJbnRlcm1lZGlhdGUgQiAx
+MCAXDTI1MDgwMTAwMDAwMFoYDzk5OTkxMjMxMjM1OTU5WjAmMSQwIgYDVQQDDBtZ
+dWJpY28gUElWIEF0dGVzdGF0aW9uIEIyIDEwggEiMA0GCSqGSIb3DQEBAQUAA4IB
+DwAwggEKAoIBAQCxqNa82XHPD/QMqYffF8K4a9aoJIV7SU9NKXu3hBh+6nF0/HPP
+UtSu/ChTdPoCk1Li2Sz7gkWzijJVCCSo6uRgRT2sUoTb8xjKo80N5QxAC3TVNRpA
+lGh4Ba5KxamnXrf6s78tB73oTlTkMBUehVwvbQZGRpst00w58SxDP0nF7rO6qF+h
+8M+kV4ycd8zUssMq6yxWhDAUZ+gT4l0SwvBEvUiJ8q7phFGJPyMjrKy1bifC50GW
+xdLLJq7WRswaNxOsQ8hqJVRsoQ9pnZDCvo2WRkTzi3UrPPp5Soyy+aUOlNs0gwFu
+07H75Gnswet+wffpeDFXZM2ITH3SN0LrpairAgMBAAGjZjBkMB0GA1UdDgQWBBSe
+IRwEGD3d5SgceJxQn/ztOZHuVjAfBgNVHSMEGDAWgBTqt0KQngx7ZHrbVHwDunxO
+n9ihYTASBgNVHRMBAf8ECDAGAQH/AgEBMA4GA1UdDwEB/wQEAwIBhjALBgkqhkiG
+9w0BAQsDggEBAKK+IxeMsYsfqbLZ/Ld82tHWddLLlbXBaQojmRSDNHlBGbOvuQZg
+rnbafjIEyb+Uv1+TdJnn5cV1P/MBSfJLBPqBuhKZ3lk4460CWRmcIKsxVRe0V5+V
+bGCzLKpWtlrEBVkFTSbBQk4FQNVYw5pR4UzRIambsRyyGsyN0gppGyxyCqAR8/Od
+GI+sUWh+VxFSlSpvaDT9GBGBN6eG0WMAZlEdu9k/tphesazHeK6MvXP6tBnb4DCd
+09DUZeon7D8m1drYyw5kOjqgm1E3HPkNx4856iTdY7nAuVQ++i0hUhaJpc/5HZbw
+wdlqXnmZ+XRIGSDLn2KKoxSWziowEvlU+04=
 -----END CERTIFICATE-----
 `,
   },

@@ -51,18 +51,21 @@ describe('YubiKey attestation with real certificates (Docker\'s root key ceremon
       ['Yubico Attestation Intermediate B 1', 'd4cc3f456fdaf4e7812a21aab1dfe9d8e27d24e2fd2d6f21c9940109f0daa754'],
       ['Yubico PIV Attestation A 1', '6de693f05376f5d8ca29069261e1c8626c75d503bd2edbfd75354cad1f722870'],
       ['Yubico PIV Attestation B 1', '2d55b7998f4e42569d6d8fa382b6dc77d1dacf07358b19701163892922b17052'],
+      ['Yubico PIV Attestation B2 1', '0c90b7d184a36edf50a35f9be935f0c5689bfdcfe5bdd073366cafb49061a440'],
     ]);
-    const [intA, intB, pivA, pivB] = YUBICO_INTERMEDIATES.map((r) => new X509Certificate(r.pem)) as [X509Certificate, X509Certificate, X509Certificate, X509Certificate];
+    const [intA, intB, pivA, pivB, pivB2] = YUBICO_INTERMEDIATES.map((r) => new X509Certificate(r.pem)) as [X509Certificate, X509Certificate, X509Certificate, X509Certificate, X509Certificate];
     const root = new X509Certificate((YUBICO_ROOTS[1] as (typeof YUBICO_ROOTS)[number]).pem);
     const signs = (child: X509Certificate, parent: X509Certificate): boolean => child.checkIssued(parent) && child.verify(parent.publicKey);
-    for (const [child, parent] of [[intA, root], [intB, root], [pivA, intA], [pivB, intB]] as const) {
+    for (const [child, parent] of [[intA, root], [intB, root], [pivA, intA], [pivB, intB], [pivB2, intB]] as const) {
       assert.ok(signs(child, parent), `${child.subject} is signed by ${parent.subject}`);
       assert.ok(child.ca, `${child.subject} is a CA`);
     }
     // The pairs do not cross: B 1 is not signed by Intermediate A 1, and nothing but the new root signs the intermediates.
     assert.equal(signs(pivB, intA), false);
+    assert.equal(signs(pivB2, intA), false);
+    assert.equal(signs(pivB2, root), false);
     assert.equal(signs(intA, new X509Certificate((YUBICO_ROOTS[0] as (typeof YUBICO_ROOTS)[number]).pem)), false);
-    for (const [i, c] of [intA, intB, pivA, pivB].entries()) assert.equal(c.subject, `CN=${(YUBICO_INTERMEDIATES[i] as (typeof YUBICO_INTERMEDIATES)[number]).name}`);
+    for (const [i, c] of [intA, intB, pivA, pivB, pivB2].entries()) assert.equal(c.subject, `CN=${(YUBICO_INTERMEDIATES[i] as (typeof YUBICO_INTERMEDIATES)[number]).name}`);
   });
 
   for (const serial of ['25515003', '28751259'] as const) {
@@ -169,6 +172,37 @@ describe('YubiKey attestation with a test CA (openssl)', () => {
     assert.match((verifyAttestation([...t.chain, impostor.pem], alice.tuf, roots, [good]) as { reason: string }).reason, /certificate 2 of the chain is not signed by certificate 3/);
     // Yubico's real intermediates (the default) do not sign the test device certificate.
     assert.match((verifyAttestation(t.chain, alice.tuf, roots) as { reason: string }).reason, /does not reach a Yubico root/);
+    return Promise.resolve();
+  });
+
+  realTest('Yubico\'s B2 shape (root → Intermediate B 1 → PIV B2 1 → f9 → slot, PIV B 1 beside it): completed from the bundle, never through the sibling', [OPENSSL], () => {
+    const t = makeTestAttestation({ publicKeyPem: alice.tuf.keyval.public, serial: 32000002, firmware: [5, 8, 0], policy: [2, 1], branch: true });
+    const b = t.branch;
+    assert.ok(b !== undefined);
+    const roots = [{ name: 'Test Attestation Root', pem: t.rootPem }];
+    const upper = { name: 'Test Attestation Intermediate B 1', pem: b.upper };
+    const sibling = { name: 'Test PIV Attestation B 1', pem: b.sibling };
+    const issuer = { name: 'Test PIV Attestation B2 1', pem: b.issuer };
+    const expected = { $case: 'attested', serial: 32000002, firmware: '5.8.0', pinPolicy: 'once', touchPolicy: 'never', slot: '9c', root: 'Test Attestation Root' };
+    const reason = (r: ReturnType<typeof verifyAttestation>): string => (r.$case === 'invalid' ? r.reason : `attested: ${JSON.stringify(r)}`);
+    // As YUBICO_INTERMEDIATES is ordered: the sibling first, then the issuer.
+    assert.deepEqual(verifyAttestation(t.chain, alice.tuf, roots, [upper, sibling, issuer]), expected);
+    // Without the B2-equivalent the sibling (same parent, same root) does not stand in: it did not sign f9.
+    assert.equal(
+      reason(verifyAttestation(t.chain, alice.tuf, roots, [upper, sibling])),
+      'the chain does not reach a Yubico root: it stops at "Yubico PIV Attestation", issued by "Test PIV Attestation B2 1", which is neither in the chain nor bundled (bundled roots: Test Attestation Root)'
+    );
+    // Without the upper intermediate: stops one level higher, naming that issuer.
+    assert.match(reason(verifyAttestation(t.chain, alice.tuf, roots, [sibling, issuer])), /stops at "Test PIV Attestation B2 1", issued by "Test Attestation Intermediate B 1", which is neither in the chain nor bundled/);
+    // A chain CARRYING an issuer unknown to the bundle is verified only up to a bundled root: with the upper one bundled it verifies…
+    assert.deepEqual(verifyAttestation([...t.chain, b.issuer], alice.tuf, roots, [upper]), expected);
+    assert.deepEqual(verifyAttestation([...t.chain, b.issuer, b.upper], alice.tuf, roots, []), expected);
+    // …and without a root that signs its top, it does not, whatever it carries.
+    assert.match(reason(verifyAttestation([...t.chain, b.issuer, b.upper], alice.tuf, [YUBICO_ROOTS[1] as (typeof YUBICO_ROOTS)[number]], [])), /stops at "Test Attestation Intermediate B 1", issued by "Test Attestation Root"/);
+    // The sibling carried in place of the issuer: caught as not having signed f9.
+    assert.match(reason(verifyAttestation([...t.chain, b.sibling], alice.tuf, roots, [upper, issuer])), /certificate 2 of the chain is not signed by certificate 3/);
+    // Yubico's real B2 1 (bundled by default) does not sign a test device certificate.
+    assert.match(reason(verifyAttestation(t.chain, alice.tuf, roots)), /stops at "Yubico PIV Attestation", issued by "Test PIV Attestation B2 1"/);
     return Promise.resolve();
   });
 

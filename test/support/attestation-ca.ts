@@ -18,6 +18,14 @@ export interface TestAttestation {
   readonly intermediatePem?: string;
   /** With `spec.intermediate`: an impostor with the intermediate's name, issued by the same root, but another key. */
   readonly impostorIntermediatePem?: string;
+  /**
+   * With `spec.branch`: Yubico's 5.7.4+ shape root → "Test Attestation
+   * Intermediate B 1" → "Test PIV Attestation B2 1" → device, top first, left
+   * out of `chain`; and `sibling`, a "Test PIV Attestation B 1" issued by the
+   * same upper intermediate (as Yubico's PIV B 1 is beside PIV B2 1), which
+   * did not issue the device certificate.
+   */
+  readonly branch?: { readonly upper: string; readonly issuer: string; readonly sibling: string };
 }
 
 export interface AttestationSpec {
@@ -31,6 +39,8 @@ export interface AttestationSpec {
   readonly slot?: string;
   /** Put an intermediate CA between root and device: root → intermediate → device (f9) → slot. */
   readonly intermediate?: boolean;
+  /** Two CAs between root and device, with a sibling issuer: see {@link TestAttestation.branch}. */
+  readonly branch?: boolean;
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
@@ -63,7 +73,12 @@ export function makeTestAttestation(spec: AttestationSpec): TestAttestation {
       issue('intermediate', 'Test PIV Attestation B 1', 'root', '4');
       issue('impostor', 'Test PIV Attestation B 1', 'root', '5');
     }
-    issue('device', 'Yubico PIV Attestation', spec.intermediate === true ? 'intermediate' : 'root', '2');
+    if (spec.branch === true) {
+      issue('upper', 'Test Attestation Intermediate B 1', 'root', '6');
+      issue('pivB2', 'Test PIV Attestation B2 1', 'upper', '7');
+      issue('pivB', 'Test PIV Attestation B 1', 'upper', '8');
+    }
+    issue('device', 'Yubico PIV Attestation', spec.branch === true ? 'pivB2' : spec.intermediate === true ? 'intermediate' : 'root', '2');
     const ext = [
       `1.3.6.1.4.1.41482.3.3=DER:${spec.firmware.map(hex2).join('')}`,
       `1.3.6.1.4.1.41482.3.7=DER:${derInteger(spec.serial)}`,
@@ -75,6 +90,9 @@ export function makeTestAttestation(spec: AttestationSpec): TestAttestation {
     return {
       rootPem: readFileSync(f('root.pem'), 'utf8'),
       chain: [readFileSync(f('slot.pem'), 'utf8'), readFileSync(f('device.pem'), 'utf8')],
+      ...(spec.branch === true
+        ? { branch: { upper: readFileSync(f('upper.pem'), 'utf8'), issuer: readFileSync(f('pivB2.pem'), 'utf8'), sibling: readFileSync(f('pivB.pem'), 'utf8') } }
+        : {}),
       ...(spec.intermediate === true ? { intermediatePem: readFileSync(f('intermediate.pem'), 'utf8'), impostorIntermediatePem: readFileSync(f('impostor.pem'), 'utf8') } : {}),
     };
   } finally {

@@ -39,24 +39,41 @@ function check(client: string, v: JudgeVerdict, want: Expected, opts: JudgeOptio
 
 /** Runs tuf-js and python-tuf on `c` as two subtests of `t`, each asserting `want`. */
 export async function judgedByClients(t: TestContext, c: JudgeCase, want: Expected, opts: JudgeOptions = {}): Promise<void> {
-  const what = want === 'accept' ? 'accepts' : `refuses ${want.file}`;
-  let js: JudgeVerdict | undefined;
+  await judgedAllByClients(t, [c], want, opts);
+}
+
+/**
+ * Like {@link judgedByClients} for many directories: still two subtests of
+ * `t`, tuf-js on each directory and python-tuf on all of them in one
+ * process; every directory must get `want` from both.
+ */
+export async function judgedAllByClients(t: TestContext, cases: readonly JudgeCase[], want: Expected, opts: JudgeOptions = {}): Promise<void> {
+  const what = `${want === 'accept' ? 'accepts' : `refuses ${want.file}`}${cases.length === 1 ? '' : ` (${String(cases.length)} directories)`}`;
+  const name = (client: string, c: JudgeCase): string => (cases.length === 1 ? client : `${client} on ${c.dir}`);
+  const js = new Map<string, JudgeVerdict>();
   await t.test(`tuf-js ${what}`, () => {
-    js = tufjsJudge(c);
-    check('tuf-js', js, want, opts);
+    for (const c of cases) {
+      const v = tufjsJudge(c);
+      js.set(c.dir, v);
+      check(name('tuf-js', c), v, want, opts);
+    }
   });
   await t.test(`python-tuf ${what}`, (st) => {
     const py = pythonTuf(st);
     if (py === undefined) return;
-    const [v] = py.judge([c]);
-    assert.ok(v !== undefined);
-    check('python-tuf', v, want, opts);
-    if (want === 'accept' && js?.ok === true) {
-      assert.deepEqual(
-        v.steps.map((s) => s.file),
-        js.steps.map((s) => s.file),
-        'both clients verified the same files in the same order'
-      );
+    const verdicts = py.judge(cases);
+    assert.equal(verdicts.length, cases.length);
+    for (const [i, c] of cases.entries()) {
+      const v = verdicts[i] as JudgeVerdict;
+      check(name('python-tuf', c), v, want, opts);
+      const other = js.get(c.dir);
+      if (want === 'accept' && other?.ok === true) {
+        assert.deepEqual(
+          v.steps.map((s) => s.file),
+          other.steps.map((s) => s.file),
+          `${name('both clients', c)}: verified the same files in the same order`
+        );
+      }
     }
   });
 }
