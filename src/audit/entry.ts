@@ -17,6 +17,7 @@ import { CanonicalError, canonicalize } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires } from '../metadata/expires.js';
 import { parseJson, type JsonObject, type JsonValue } from '../metadata/json.js';
 import { Guard } from '../metadata/parse.js';
+import { CONTROL_CHARACTERS } from '../metadata/plain-text.js';
 import { KEYHOLDER_NAME } from '../metadata/public-key-file.js';
 
 /** The `prev` of the first entry, and the head of an empty log. */
@@ -143,8 +144,8 @@ export interface ScannedLog {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const COMMAND = /^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*){0,3}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f]/;
+/** Controls, format (bidi, invisible) characters and separators: never in the log. */
+const CONTROL = CONTROL_CHARACTERS;
 
 /** SHA-256 (lowercase hex) of a line's bytes, without its newline. */
 export function hashLine(line: string | Uint8Array): string {
@@ -216,7 +217,7 @@ function eventError(path: readonly (string | number)[], problem: string): InputE
  */
 function checkValues(v: unknown, path: (string | number)[]): void {
   if (typeof v === 'string') {
-    if (CONTROL.test(v)) throw eventError(path, 'holds a control character (newline, tab, escape…), which the log does not store');
+    if (CONTROL.test(v)) throw eventError(path, 'holds a control, bidi or invisible character (newline, tab, escape, U+202E…), which the log does not store');
     if (/PRIVATE KEY-----/.test(v)) throw eventError(path, 'holds a private key: the audit log never records secrets');
     return;
   }

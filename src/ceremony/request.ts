@@ -205,7 +205,7 @@ export function makeRequest(args: MakeRequestArgs): SigningRequest {
  * @throws InputError when the request would not pass the reader's checks
  */
 export function serializeRequest(req: SigningRequest, file = 'signing request'): Uint8Array {
-  const bytes = Buffer.from(stringifySorted(req), 'utf8');
+  const bytes = Buffer.from(stringifySorted(req, file), 'utf8');
   parseRequest(bytes, file);
   return bytes;
 }

@@ -80,7 +80,7 @@ export function makeSignatureFile(args: MakeSignatureFileArgs): SignatureFile {
  * @throws InputError when a field would not pass the reader's checks
  */
 export function serializeSignatureFile(sf: SignatureFile, file = 'signature file'): Uint8Array {
-  const bytes = Buffer.from(stringifySorted(sf), 'utf8');
+  const bytes = Buffer.from(stringifySorted(sf, file), 'utf8');
   parseSignatureFile(bytes, file);
   return bytes;
 }

@@ -7,8 +7,14 @@
 import { compareCodePoints } from '../metadata/canonical.js';
 import { hasHiddenCharacters, showText } from '../ui/escape.js';
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+// eslint-disable-next-line no-control-regex -- every ASCII character, controls included
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Why a path would not show as itself, or undefined: hidden characters, or not NFC. */
 export function hiddenPathProblem(path: string): string | undefined {
+  // Printable ASCII (nearly every path) is NFC and hides nothing.
+  if (PRINTABLE_ASCII.test(path)) return undefined;
   if (hasHiddenCharacters(path)) return `must not contain invisible, bidi or other hidden characters (${showText(path)})`;
   if (path.normalize('NFC') !== path) return `must be in Unicode normal form NFC: it would show the same as another path (${showText(path)})`;
   return undefined;
@@ -20,6 +26,8 @@ export function hiddenPathProblem(path: string): string | undefined {
  * folding does for all but a few characters).
  */
 export function pathLookalikeKey(path: string): string {
+  // ASCII is its own NFKC form, and upper then lower case is lower case.
+  if (ASCII.test(path)) return path.toLowerCase();
   return path.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
@@ -28,15 +36,23 @@ export function pathLookalikeKey(path: string): string {
  * normalization: each is `[earlier, later]` in code point order.
  */
 export function lookalikePaths(paths: Iterable<string>): [string, string][] {
-  const byKey = new Map<string, string>();
-  const pairs: [string, string][] = [];
-  for (const p of [...paths].sort(compareCodePoints)) {
+  // Grouped by their shared form first; only groups of two or more are sorted.
+  const byKey = new Map<string, string | string[]>();
+  for (const p of paths) {
     const k = pathLookalikeKey(p);
-    const other = byKey.get(k);
-    if (other !== undefined) pairs.push([other, p]);
-    else byKey.set(k, p);
+    const seen = byKey.get(k);
+    if (seen === undefined) byKey.set(k, p);
+    else if (typeof seen === 'string') byKey.set(k, [seen, p]);
+    else seen.push(p);
   }
-  return pairs;
+  const pairs: [string, string][] = [];
+  for (const group of byKey.values()) {
+    if (typeof group === 'string') continue;
+    group.sort(compareCodePoints);
+    const first = group[0] as string;
+    for (const p of group.slice(1)) pairs.push([first, p]);
+  }
+  return pairs.sort((a, b) => compareCodePoints(a[1], b[1]));
 }
 
 

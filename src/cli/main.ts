@@ -77,7 +77,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .exitOverride()
     .action(async (dir: string | undefined, opts: VerifyCommandOptions) => {
       const { runVerify } = await import('./commands/verify.js');
-      setResult(runVerify(dir, opts, globals(program, io), io));
+      setResult(await runVerify(dir, opts, globals(program, io), io));
     });
   program
     .command('init')

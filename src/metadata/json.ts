@@ -647,12 +647,22 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
   if (out === null) return null;
   const from = openedAt + 1;
   const end = data[members.length - 1] as number;
+  if (end - from > SMALL_COPY) {
+    const big = largestMember(data, base, count);
+    if (end - from - big.length <= SMALL_COPY) {
+      // One big member (metadata's `signed` around its targets): the small
+      // ones go aside, the big one is moved once, in place.
+      moveAroundLargest(out, data, base, order, count, from, end, big);
+      return out;
+    }
+  }
   let copy: Buffer;
   let target: Buffer;
   if (end - from <= SMALL_COPY) {
     // Small objects (nearly all): copied aside and written back in order.
     copy = scratch;
-    for (let k = from; k < end; k++) copy[k - from] = out[k] as number;
+    if (end - from <= NATIVE_COPY) for (let k = from; k < end; k++) copy[k - from] = out[k] as number;
+    else out.copy(copy, 0, from, end);
     target = out;
   } else {
     // Big ones: written in order into a new buffer, which replaces `out`.
@@ -667,13 +677,77 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
     const r = base + 4 * (order[k] as number);
     const s = (data[r + 2] as number) - shift;
     const e = (data[r + 3] as number) - shift;
-    if (e - s <= 1024) {
+    if (e - s <= NATIVE_COPY) {
       for (let m = s; m < e; m++) target[o++] = copy[m] as number;
     } else {
       o += copy.copy(target, o, s, e);
     }
   }
   return target;
+}
+
+/** Copies shorter than this are byte loops; longer ones native (memcpy). */
+const NATIVE_COPY = 48;
+
+/** The member (number, copy start, length) with the longest copy. */
+function largestMember(data: Int32Array, base: number, count: number): { member: number; start: number; length: number } {
+  let best = { member: 0, start: 0, length: -1 };
+  for (let k = 0; k < count; k++) {
+    const r = base + 4 * k;
+    const len = (data[r + 3] as number) - (data[r + 2] as number);
+    if (len > best.length) best = { member: k, start: data[r + 2] as number, length: len };
+  }
+  return best;
+}
+
+/**
+ * Writes an object's members in `order` into `out[from, end)` when all but
+ * `big` fit in {@link scratch}: those are copied aside, `big` is moved to
+ * where it belongs (memmove: the ranges may overlap), and the others are
+ * written around it. No second buffer as big as the object.
+ */
+function moveAroundLargest(
+  out: Buffer,
+  data: Int32Array,
+  base: number,
+  order: Int32Array,
+  count: number,
+  from: number,
+  end: number,
+  big: { member: number; start: number; length: number }
+): void {
+  // Where each member goes: members in order, separated by commas.
+  let o = from;
+  let bigAt = -1;
+  for (let k = 0; k < count; k++) {
+    if (k > 0) o++;
+    const m = order[k] as number;
+    const r = base + 4 * m;
+    if (m === big.member) bigAt = o;
+    o += (data[r + 3] as number) - (data[r + 2] as number);
+  }
+  // The small members, aside, in their final order (with their commas).
+  let aside = 0;
+  const asideAt = new Int32Array(count + 1);
+  for (let k = 0; k < count; k++) {
+    const m = order[k] as number;
+    asideAt[k] = aside;
+    if (m === big.member) continue;
+    const r = base + 4 * m;
+    aside += out.copy(scratch, aside, data[r + 2], data[r + 3]);
+  }
+  asideAt[count] = aside;
+  out.copy(out, bigAt, big.start, big.start + big.length);
+  o = from;
+  for (let k = 0; k < count; k++) {
+    if (k > 0) out[o++] = 44;
+    if ((order[k] as number) === big.member) {
+      o += big.length;
+      continue;
+    }
+    o += scratch.copy(out, o, asideAt[k], asideAt[k + 1]);
+  }
+  if (o !== end) throw new Error(`canonical scan: an object of ${String(end - from)} bytes was rewritten as ${String(o - from)}`);
 }
 
 function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {

@@ -19,7 +19,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Point as EdPoint } from '@noble/ed25519';
-import { p256, p384 } from '@noble/curves/nist.js';
 
 /** p = 2^255 - 19, the Ed25519 field prime. */
 const ED25519_P = 2n ** 255n - 19n;
@@ -59,16 +58,42 @@ export function ed25519Weakness(raw: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Why an uncompressed EC point `04‖x‖y` must not be used, or undefined. */
+/**
+ * The short Weierstrass curves y² = x³ − 3x + b (mod p) of FIPS 186-4 /
+ * SEC 2, by field size in bytes. Both have cofactor 1, so every point on
+ * the curve but infinity is in the prime-order group.
+ */
+const NIST_CURVES: Record<'P-256' | 'P-384', { readonly size: number; readonly p: bigint; readonly b: bigint }> = {
+  'P-256': {
+    size: 32,
+    p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  },
+  'P-384': {
+    size: 48,
+    p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+  },
+};
+
+/**
+ * Why an uncompressed EC point `04‖x‖y` must not be used, or undefined:
+ * the right length, coordinates below p, on the curve (which also rules
+ * out the point at infinity, which has no affine coordinates). The same
+ * checks as @noble/curves' `Point.fromBytes().assertValidity()` (the
+ * property test in test/metadata/key-strength.test.ts holds the two
+ * together), without loading it in every process.
+ */
 export function ecPointWeakness(curve: 'P-256' | 'P-384', uncompressed: Uint8Array): string | undefined {
-  const impl = curve === 'P-256' ? p256 : p384;
-  try {
-    // fromBytes rejects coordinates ≥ p and points off the curve; assertValidity the point at infinity.
-    impl.Point.fromBytes(uncompressed).assertValidity();
-    return undefined;
-  } catch {
-    return `ECDSA ${curve} public key is not a valid point on the curve`;
-  }
+  const { size, p, b } = NIST_CURVES[curve];
+  const invalid = `ECDSA ${curve} public key is not a valid point on the curve`;
+  if (uncompressed.length !== 1 + 2 * size || uncompressed[0] !== 4) return invalid;
+  const x = BigInt('0x' + Buffer.from(uncompressed.subarray(1, 1 + size)).toString('hex'));
+  const y = BigInt('0x' + Buffer.from(uncompressed.subarray(1 + size)).toString('hex'));
+  if (x >= p || y >= p) return invalid;
+  const mod = (v: bigint): bigint => ((v % p) + p) % p;
+  if (mod(y * y) !== mod(x * x * x - 3n * x + b)) return invalid;
+  return undefined;
 }
 
 function ecUncompressed(publicKey: KeyObject): Uint8Array | undefined {

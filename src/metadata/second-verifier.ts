@@ -13,6 +13,7 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { VerificationError } from '../errors.js';
 import { verifySignature, type DecodedKey } from './keys.js';
+import type { SignatureCheck } from './verify.js';
 
 // @noble/ed25519 v3 takes its SHA-512 from the caller: @noble/hashes, not OpenSSL.
 ed.hashes.sha512 = sha512;
@@ -101,3 +102,9 @@ export function assertPublishable(
     }
   }
 }
+
+/**
+ * {@link verifyAgreed} as a signature check for the repository verifier
+ * (`verify --paranoid`); the verify command loads this module only then.
+ */
+export const agreedCheck: SignatureCheck = (key, sig, data, keyid) => verifyAgreed(key, sig, data, `the signature of key ${keyid}`);

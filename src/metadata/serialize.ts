@@ -10,7 +10,8 @@
  * Files are pretty-printed JSON with keys in code-point order and a final
  * newline. Nothing the strict parser would refuse is ever written: the
  * output is checked as it is written, and the parser's checks run on it
- * (see {@link serializeMetadata}).
+ * (see {@link serializeMetadata}); nor any control, bidi or invisible
+ * character (src/metadata/plain-text.ts).
  */
 import { fieldError } from '../errors.js';
 import { compareCodePoints } from './canonical.js';
@@ -18,6 +19,7 @@ import { DEFAULT_MAX_DEPTH, formatPath, MAX_JSON_BYTES, type JsonValue } from '.
 import { decodeKey } from './keys.js';
 import { own, TOP_LEVEL_ROLES, type Metadata, type ParsedMetadata, type Root, type Timestamp } from './model.js';
 import { MAX_ROOT_BYTES, metadataFromJson, parseMetadata } from './parse.js';
+import { assertNoControlCharacters } from './plain-text.js';
 
 function write(v: unknown, indent: string, out: string[]): void {
   if (v === null || typeof v !== 'object') {
@@ -54,11 +56,21 @@ function write(v: unknown, indent: string, out: string[]): void {
   out.push(indent + '}');
 }
 
-/** Pretty JSON with keys in code-point order. Not canonical JSON. */
-export function stringifySorted(value: unknown): string {
+function pretty(value: unknown): string {
   const out: string[] = [];
   write(value, '', out);
   return out.join('') + '\n';
+}
+
+/**
+ * Pretty JSON with keys in code-point order, for every JSON file this tool
+ * writes besides metadata. Not canonical JSON.
+ * @param file the name used in the error message
+ * @throws InputError when a key or string holds a control character ({@link assertNoControlCharacters})
+ */
+export function stringifySorted(value: unknown, file = 'the file to be written'): string {
+  assertNoControlCharacters(value, file);
+  return pretty(value);
 }
 
 const LOWER_HEX = /^[0-9a-f]+$/;
@@ -279,9 +291,10 @@ function writeChecked(v: unknown, indent: string, out: string[], depth: number):
  */
 export function serializeMetadata(md: Metadata, file: string): Uint8Array {
   const value = { signatures: md.signatures, signed: md.signed };
+  assertNoControlCharacters(value, file);
   const out: string[] = [];
   const clean = writeChecked(value, '', out, 0);
-  const bytes = Buffer.from(clean ? out.join('') + '\n' : stringifySorted(value), 'utf8');
+  const bytes = Buffer.from(clean ? out.join('') + '\n' : pretty(value), 'utf8');
   const limit = md.signed._type === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES;
   const parsed =
     clean && bytes.length <= limit

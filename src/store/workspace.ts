@@ -87,7 +87,7 @@ export async function createWorkspace(dir: string, name: string, created: string
     created,
     defaults: { key_type: 'ed25519', root_expires_days: 365, targets_expires_days: 365 },
   };
-  await writeFileAtomic(join(dir, 'ceremony.json'), stringifySorted(settings), { exclusive: true });
+  await writeFileAtomic(join(dir, 'ceremony.json'), stringifySorted(settings, 'ceremony.json'), { exclusive: true });
   return { dir, settings };
 }
 

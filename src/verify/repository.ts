@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { formatExpires } from '../metadata/expires.js';
 import { verifySignature } from '../metadata/keys.js';
-import { verifyAgreed } from '../metadata/second-verifier.js';
 import { decodeKeyCached, type SignatureCheck } from '../metadata/verify.js';
 import {
   OFFLINE_ROLES,
@@ -53,8 +52,11 @@ export interface VerifyOptions {
   readonly warnDays?: number;
   /** Accept timestamp `meta` entries beside snapshot.json (python-tuf and tuf-js fail them). */
   readonly allowExtraTimestampMeta?: boolean;
-  /** `verify --paranoid`: every signature is judged by OpenSSL and by @noble, which must agree. */
-  readonly paranoid?: boolean;
+  /**
+   * How each signature is judged: OpenSSL by default; `verify --paranoid`
+   * passes {@link agreedCheck} (OpenSSL and @noble, which must agree).
+   */
+  readonly signatureCheck?: SignatureCheck;
   /**
    * Key IDs declared compromised (a workspace's incident record): a
    * signature by one of them, or by the same public key under another ID,
@@ -167,13 +169,13 @@ class Run {
   readonly src: MetadataSource;
   readonly opts: VerifyOptions;
 
-  /** How a signature is judged: OpenSSL, or OpenSSL and @noble in agreement (paranoid). */
+  /** How a signature is judged: OpenSSL, or OpenSSL and @noble in agreement (`verify --paranoid`). */
   readonly check: SignatureCheck;
 
   constructor(src: MetadataSource, opts: VerifyOptions) {
     this.src = src;
     this.opts = opts;
-    this.check = opts.paranoid === true ? (key, sig, data, keyid) => verifyAgreed(key, sig, data, `the signature of key ${keyid}`) : verifySignature;
+    this.check = opts.signatureCheck ?? verifySignature;
     this.names = new Set(src.names);
   }
 

@@ -80,6 +80,18 @@ after(async () => {
 });
 
 describe('key-compromise recovery: root draft --revoke', () => {
+  it('a --reason holding an escape sequence or a bidi override is exit 2, and nothing is written', async () => {
+    for (const reason of ['laptop stolen\u001b[2K\rnothing happened', 'stolen by \u202eevil', 'tab\there']) {
+      const ws = await copy();
+      const before = (await commandEntries(ws)).length;
+      const r = await run(ws, ['root', 'draft', '--revoke', 'erin', '--reason', reason]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--reason: holds the character U\+(001B|202E|0009)/);
+      assert.ok(!/[\u202e\t]/.test(r.stderr) && !r.stderr.includes('\u001b'), 'the character is not echoed raw');
+      assert.deepEqual(await readdir(join(ws, 'drafts')), []);
+      assert.equal((await commandEntries(ws)).length, before, 'no audit entry');
+    }
+  });
   it('1 of 5 root keys compromised at threshold 3: a signed recovery without it; its signature is refused', async () => {
     const ws = await copy();
     const r = await ok(ws, ['--json', 'root', 'draft', '--revoke', 'erin', '--reason', 'laptop stolen']);

@@ -249,6 +249,39 @@ describe('parseJsonWithMember: canonical bytes of signed read off the text', () 
     assert.ok(seen.fast > 300 && seen.slow > 300 && seen.refused > 50, JSON.stringify(seen));
   });
 
+  test('objects bigger than the scratch buffer, out of order: one big member moved in place, or many members rewritten (300 random texts)', () => {
+    const rnd = prng(15458);
+    const big = (n: number): string => 'x'.repeat(n);
+    const shuffle = <T>(xs: T[]): T[] => {
+      for (let i = xs.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+      }
+      return xs;
+    };
+    let fast = 0;
+    for (let t = 0; t < 300; t++) {
+      const members: [string, unknown][] = [];
+      const shape = t % 3;
+      if (shape === 0) {
+        // Like metadata's signed: a few small members and one huge, nested and itself out of order.
+        const inner: [string, unknown][] = Array.from({ length: 40 + Math.floor(rnd() * 200) }, (_, i) => [`p/${String(i)}-${big(Math.floor(rnd() * 30))}`, { length: i, hashes: { sha256: big(64) } }]);
+        members.push(['targets', Object.fromEntries(shuffle(inner))]);
+        for (const k of ['_type', 'version', 'expires', 'spec_version', 'a', 'zz']) if (rnd() < 0.8) members.push([k, rnd() < 0.5 ? big(Math.floor(rnd() * 300)) : Math.floor(rnd() * 1000)]);
+      } else if (shape === 1) {
+        // Two big members and small ones: no single member dominates.
+        members.push(['m', big(3000 + Math.floor(rnd() * 3000))], ['b', big(3000 + Math.floor(rnd() * 3000))], ['c', 1], ['a', [1, 2]]);
+      } else {
+        // One big member with the small ones summing to just under or over the scratch size.
+        members.push(['k', big(5000 + Math.floor(rnd() * 20000))]);
+        for (let i = 0; i < 6; i++) members.push([`s${String(i)}`, big(Math.floor(rnd() * 1400))]);
+      }
+      const text = `{"signatures":[],"signed":{${shuffle(members).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}}`;
+      if (viaText(text) !== undefined) fast++;
+    }
+    assert.equal(fast, 300, 'every text took the one scan and matched the reference');
+  });
+
   test('parseMetadata takes it for sorted files and gives the reference bytes', () => {
     const signed = { ...fixtureTargets(), custom_note: 'Grüße 😀' } as Record<string, unknown>;
     const sortedText = (v: unknown): string =>

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { p256, p384 } from '@noble/curves/nist.js';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { keyProfileProblem } from '../../src/ceremony/root-draft.js';
 import { canonicalBytes } from '../../src/metadata/canonical.js';
 import { VerificationError } from '../../src/errors.js';
-import { ecSpkiPointProblem, ed25519Weakness, keyWeakness } from '../../src/metadata/key-strength.js';
+import { ecPointWeakness, ecSpkiPointProblem, ed25519Weakness, keyWeakness } from '../../src/metadata/key-strength.js';
 import { computeKeyId, decodeKey, verifySignature, type DecodedKey, type TufKey } from '../../src/metadata/keys.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 import { parsePublicKeyFile, proofPayload } from '../../src/metadata/public-key-file.js';
@@ -178,6 +179,39 @@ describe('ECDSA and RSA keys', () => {
         assertRefusedEverywhere(key, '3006020101020101');
       }),
       { numRuns: 12 }
+    );
+  });
+
+  it('property: the on-curve check agrees with @noble/curves on real points, flipped bits, x or y ≥ p, zeros and wrong lengths (3,000 cases)', () => {
+    const real = (['prime256v1', 'secp384r1'] as const).map((c) => {
+      const jwk = generateKeyPairSync('ec', { namedCurve: c }).publicKey.export({ format: 'jwk' });
+      return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+    });
+    const P256 = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+    const P384 = 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n;
+    const hex = (v: bigint, size: number): string => v.toString(16).padStart(2 * size, '0');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 96 }), fc.integer({ min: 1, max: 255 }), (which, mutation, at, flip) => {
+        const curve = which === 0 ? 'P-256' : 'P-384';
+        const size = which === 0 ? 32 : 48;
+        const p = which === 0 ? P256 : P384;
+        let point = Buffer.from(real[which] as Buffer);
+        if (mutation === 1) point[1 + (at % (2 * size))] = (point[1 + (at % (2 * size))] as number) ^ flip;
+        if (mutation === 2) point = Buffer.from('04' + hex(p + BigInt(flip % 2), size) + point.subarray(1 + size).toString('hex'), 'hex');
+        if (mutation === 3) point = Buffer.from('04' + point.subarray(1, 1 + size).toString('hex') + hex(p - 1n + BigInt(flip % 3), size).slice(-2 * size), 'hex');
+        if (mutation === 4) point = Buffer.alloc(1 + 2 * size, 0);
+        if (mutation === 5) point = point.subarray(0, 1 + 2 * size - 1 - (at % 3));
+        const impl = which === 0 ? p256 : p384;
+        let noble = true;
+        try {
+          impl.Point.fromBytes(point).assertValidity();
+        } catch {
+          noble = false;
+        }
+        const ours = ecPointWeakness(curve, point) === undefined;
+        assert.equal(ours, noble, `${curve} mutation ${String(mutation)}: ours ${String(ours)}, @noble ${String(noble)}`);
+      }),
+      { numRuns: 3000, seed: 256384 }
     );
   });
 

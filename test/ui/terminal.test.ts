@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { makeRequest, serializeRequest } from '../../src/ceremony/request.js';
+import { makeRequest } from '../../src/ceremony/request.js';
 import type { Root } from '../../src/metadata/model.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 import { CEREMONY_NOW, CEREMONY_PASS, ceremonyFixture, type CeremonyFixture } from '../support/ceremony.js';
@@ -89,7 +89,8 @@ describe('the crafted request in a real terminal (tmux)', { skip }, () => {
     const keyholders = Object.fromEntries([[m.keyid, 'carol']]);
     const request = makeRequest({ signed, trustedRoot: trusted, keyholders, createdMs: CEREMONY_NOW, workspace: 'fixture' });
     req = join(fx.home('alice'), 'crafted.request.json');
-    await writeFile(req, serializeRequest(request, req));
+    // Written the way an attacker would, not by our writer (which refuses control characters).
+    await writeFile(req, JSON.stringify(request, null, 2));
   });
   after(async () => {
     await rm(base, { recursive: true, force: true });

@@ -311,7 +311,7 @@ class Drill {
       for (const k of plan.online) {
         const signer = keySigner(generateKeyPair('ed25519').privateKey, { backend: 'file' });
         this.online.set(k.name, signer);
-        await writeFile(join(onlineDir, `${k.name}.pub.json`), stringifySorted(await makePublicKeyFile(k.name, signer, nowMs)));
+        await writeFile(join(onlineDir, `${k.name}.pub.json`), stringifySorted(await makePublicKeyFile(k.name, signer, nowMs), `${k.name}.pub.json`));
       }
       return `${plan.online.map((k) => `${k.name} (${k.roles.join(', ')})`).join(', ')}: Ed25519, in memory only; public key files in online/`;
     });

@@ -43,7 +43,7 @@ function keyType(t: string | undefined, onToken: boolean): KeyType {
 }
 
 async function writePublicKey(path: string, pub: PublicKeyFile): Promise<void> {
-  await writeFileAtomic(path, stringifySorted(pub), { exclusive: true });
+  await writeFileAtomic(path, stringifySorted(pub, path), { exclusive: true });
 }
 
 function printKey(pub: PublicKeyFile, files: Record<string, string>, global: GlobalOptions, io: Io, uri?: string): void {

@@ -11,6 +11,7 @@ import { canonicalBytes } from '../../metadata/canonical.js';
 import { formatExpires } from '../../metadata/expires.js';
 import { parseJson } from '../../metadata/json.js';
 import { Guard } from '../../metadata/parse.js';
+import { findControlCharacter } from '../../metadata/plain-text.js';
 import { stringifySorted } from '../../metadata/serialize.js';
 import { Change } from '../../store/change.js';
 import { readDraft, sha256Hex, writeDraft } from '../../store/drafts.js';
@@ -67,6 +68,10 @@ function parseOnlineKey(text: string): { role: 'snapshot' | 'timestamp'; who: st
 
 /** `root draft --revoke WHO…` */
 export async function runRootRevoke(opts: RevokeOptions, global: GlobalOptions, io: Io): Promise<number> {
+  const hidden = opts.reason === undefined ? undefined : findControlCharacter(opts.reason);
+  if (hidden !== undefined) {
+    throw new InputError(`--reason: holds the character ${hidden.char} (a control, bidi or invisible character), which is never written into the incident file or the audit log`, { field: '--reason' });
+  }
   const c = await openCeremony(global, io);
   const nowMs = io.now();
   const trusted = trustedRoot(c);
@@ -117,7 +122,7 @@ export async function runRootRevoke(opts: RevokeOptions, global: GlobalOptions, 
     trusted_version: plan.trustedVersion,
     signed_recovery_possible: plan.signedRecoveryPossible,
   };
-  const incidentBytes = Buffer.from(stringifySorted(incident), 'utf8');
+  const incidentBytes = Buffer.from(stringifySorted(incident, INCIDENT_PATH), 'utf8');
   const change = new Change(c.ws.dir);
   change.write(INCIDENT_PATH, incidentBytes);
   const written = writeDraft(change, 'root', { signed: plan.draft, signatures: [] });

@@ -65,7 +65,7 @@ function withProgress<T>(io: Io, source: MetadataSource, work: (s: MetadataSourc
   }
 }
 
-export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): number {
+export async function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions, global: GlobalOptions, io: Io): Promise<number> {
   if (opts.workspace !== undefined && dirArg !== undefined) {
     throw new UsageError('give either DIR or --workspace DIR, not both', { field: '--workspace' });
   }
@@ -85,11 +85,13 @@ export function runVerify(dirArg: string | undefined, opts: VerifyCommandOptions
       ? undefined
       : { file: opts.trustedRoot, bytes: readBoundedFile(resolve(io.cwd, opts.trustedRoot), MAX_ROOT_BYTES) };
   const maxBytes = opts.maxFileSize === undefined ? MAX_JSON_BYTES : parseSizeOption(opts.maxFileSize, '--max-file-size', MAX_JSON_BYTES);
+  // The second verifier (and @noble/curves) is loaded only when asked for.
+  const signatureCheck = opts.paranoid === true ? (await import('../../metadata/second-verifier.js')).agreedCheck : undefined;
   const report = withProgress(io, metadataDirSource(dir, maxBytes), (source) =>
     verifyRepository(source, {
       atMs,
       allowExtraTimestampMeta: opts.allowExtraTimestampMeta === true,
-      paranoid: opts.paranoid === true,
+      ...(signatureCheck ? { signatureCheck } : {}),
       revokedKeyids,
       ...(trustedRoot ? { trustedRoot } : {}),
     })

@@ -189,7 +189,7 @@ export async function runKeyholderAdd(files: readonly string[], global: GlobalOp
     read.push({ path: f, sha256: sha256Hex(bytes) });
   }
   const change = new Change(ws.dir);
-  for (const pub of added) change.write(`keyholders/${pub.name}.pub.json`, stringifySorted(pub), { exclusive: true });
+  for (const pub of added) change.write(`keyholders/${pub.name}.pub.json`, stringifySorted(pub, `keyholders/${pub.name}.pub.json`), { exclusive: true });
   const { head } = await change.commit(
     {
       actor: 'coordinator',
