@@ -18,7 +18,7 @@ import { CancelledError } from '../../src/errors.js';
 import { packageRoot } from '../../src/store/self-hash.js';
 import type { Prompter } from '../../src/ui/prompts.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, RUN_NOW, RUN_PASS, RUN_TIME, toolSha } from '../support/run.js';
+import { addKeyholderAnswers, auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, RUN_NOW, RUN_PASS, RUN_TIME } from '../support/run.js';
 
 const WRONG = 'not the passphrase of this key';
 const RUN = 'add-keyholder-20260822T093000Z';
@@ -57,24 +57,7 @@ after(async () => {
 });
 
 function answers(bob: boolean): string {
-  return [
-    'format: tuf-ceremony/answers/v1',
-    'template: add-keyholder',
-    'participants: { coordinator: olivia, witnesses: [wendy], keyholders: [alice, bob, dave], threshold: 2 }',
-    'parameters:',
-    '  new_keyholder: dave',
-    `  new_public_key: ${keys}/dave.pub.json`,
-    'steps:',
-    '  air-gap: { confirm: true }',
-    `  tool: { sha256: "${toolSha()}" }`,
-    `  clock: { reference_time: "${RUN_TIME}" }`,
-    '  devices: { exception: "drill: encrypted key files" }',
-    '  identify: { confirm: [true, true] }',
-    '  key-id-confirmed: { confirm: true }',
-    `  sign-root: { confirm: true, keys: { alice: ${keys}/alice.key, bob: ${bob ? `${keys}/bob.key` : 'null'}, dave: ${keys}/dave.key } }`,
-    '  witness: { witness: wendy, confirm: true }',
-    '',
-  ].join('\n');
+  return addKeyholderAnswers(keys, { threshold: 2, bob });
 }
 
 /**
