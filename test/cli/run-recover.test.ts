@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancelledError } from '../../src/errors.js';
+import { keyIdsListing } from '../../src/metadata/key-listing.js';
+import type { TufKey } from '../../src/metadata/keys.js';
 import { packageRoot } from '../../src/store/self-hash.js';
 import type { Prompter } from '../../src/ui/prompts.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -92,14 +94,12 @@ const run = (prompter: Prompter, answersFile: string): Promise<CliResult> =>
 /**
  * The key IDs under which `name`'s key is listed in a root or draft file: keys carry
  * their owner's name in the signed key object, so the ID there is not the public key
- * file's; the key is matched by its public value.
+ * file's; the key is matched by its public key.
  */
 async function keyidsOf(name: string, file: string): Promise<string[]> {
-  const pub = JSON.parse(await readFile(join(keys, `${name}.pub.json`), 'utf8')) as { key: { keyval: { public: string } } };
-  const md = JSON.parse(await readFile(file, 'utf8')) as { signed: { keys: Record<string, { keyval: { public: string } }> } };
-  return Object.entries(md.signed.keys)
-    .filter(([, k]) => k.keyval.public === pub.key.keyval.public)
-    .map(([id]) => id);
+  const pub = JSON.parse(await readFile(join(keys, `${name}.pub.json`), 'utf8')) as { key: TufKey };
+  const md = JSON.parse(await readFile(file, 'utf8')) as { signed: { keys: Record<string, TufKey> } };
+  return keyIdsListing(md.signed.keys, pub.key);
 }
 
 test('Ctrl-C, a wrong passphrase, an unmet old-root threshold and a failed publish, then success; the transcript matches the published root', async () => {
