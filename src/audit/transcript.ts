@@ -71,8 +71,14 @@ export interface Transcript {
   readonly participants: readonly { readonly role: string; readonly name: string }[];
   /** The threshold M chosen for the run ("2 of 3 keyholders"), when known; what each root required is in `published`. */
   readonly threshold: string;
-  /** Each registered keyholder's key and whether it is hardware-attested, as `keyholder add` recorded it. */
+  /**
+   * Each registered keyholder's key and whether it is hardware-attested, as
+   * `keyholder add` recorded it; then the online and delegated keys whose
+   * public key files a command kept in keys/ (`key_files`, never attested).
+   */
   readonly keyHardware: readonly { readonly name: string; readonly keyid: string; readonly hardware: string; readonly attested: boolean }[];
+  /** The online and delegated keys whose public key files a command kept in keys/ (`key_files` of its entry): names for the pictures. */
+  readonly keyFiles: readonly { readonly name: string; readonly keyid: string }[];
   /**
    * What each publish in the covered entries wrote, from its audit entry:
    * the thresholds as the old and the new root stated them, and who has a
@@ -185,6 +191,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     participants,
     threshold,
     keyHardware: keyHardware(all.map((x) => x.entry)),
+    keyFiles: keyFiles(all.map((x) => x.entry)),
     steps: (run === null ? [] : of('run step')).map((e) => {
       const d = e.details;
       return {
@@ -361,7 +368,7 @@ function trustPictures(t: Transcript, roots: RootFiles): TrustPicture[] {
     };
     const names = (keyid: string): string | undefined => {
       const key = own(nextRoot.root.keys, keyid) ?? (before === null ? undefined : own(before.keys, keyid));
-      return keyOwner(key) ?? known(keyid)?.name;
+      return keyOwner(key) ?? known(keyid)?.name ?? t.keyFiles.find((k) => k.keyid === keyid)?.name;
     };
     const hardware = (keyid: string): 'attested' | undefined => (known(keyid)?.attested === true ? 'attested' : undefined);
     out.push({ title, svg: trustPictureSvg({ previous: before, next: nextRoot.root, names, hardware }), notes });
@@ -441,6 +448,14 @@ function keyHardware(entries: readonly AuditEntry[]): Transcript['keyHardware'][
     }
   }
   return [...byName.values()];
+}
+
+/** The `key_files` every entry recorded: name and key ID of each online or delegated key file kept. */
+function keyFiles(entries: readonly AuditEntry[]): { name: string; keyid: string }[] {
+  return entries.flatMap((e) => {
+    const kept = e.details['key_files'];
+    return (Array.isArray(kept) ? (kept as readonly JsonValue[]) : []).map((k) => ({ name: text(obj(k)['name']), keyid: text(obj(k)['keyid']) }));
+  });
 }
 
 /** Every table of the transcript, in order. Empty lists print "None.". */

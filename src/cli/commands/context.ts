@@ -189,8 +189,10 @@ export async function commit(
   actor = 'coordinator',
   written: readonly Artifact[] = []
 ): Promise<string> {
-  keepKeyFiles(c, change);
-  const { head } = await change.commit({ actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device: null, details }, c.io.now());
+  const kept = keepKeyFiles(c, change);
+  // The transcript names these keys from the log alone.
+  const all = kept.length === 0 ? details : { ...details, key_files: kept.map((p) => ({ name: p.name, keyid: p.keyid })) };
+  const { head } = await change.commit({ actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device: null, details: all }, c.io.now());
   return head;
 }
 
@@ -200,9 +202,11 @@ export async function commit(
  * so reviews and `status` show their names. A name that is a keyholder's,
  * or that keys/ holds for another key, is not kept (a note says so): one
  * name, one key.
+ * @returns the files added
  */
-function keepKeyFiles(c: Ceremony, change: Change): void {
+function keepKeyFiles(c: Ceremony, change: Change): PublicKeyFile[] {
   const kept = [...c.keyFiles];
+  const added: PublicKeyFile[] = [];
   for (const pub of c.keyFilesRead) {
     const same = kept.find((k) => k.name === pub.name) ?? c.keyholders.find((k) => k.name === pub.name);
     if (same !== undefined) {
@@ -211,7 +215,9 @@ function keepKeyFiles(c: Ceremony, change: Change): void {
     }
     change.write(`${KEY_FILES_DIR}/${pub.name}.pub.json`, stringifySorted(pub), { exclusive: true });
     kept.push(pub);
+    added.push(pub);
   }
+  return added;
 }
 
 /** Appends the command's audit entry (a change of no file); returns the new head. */
