@@ -12,9 +12,34 @@
  * printable and escaped, since a tampered log may carry markup or terminal
  * escapes. No clock: the same log gives the same transcript.
  */
+import { createHash } from 'node:crypto';
 import type { JsonObject, JsonValue } from '../metadata/json.js';
+import { keyOwner, unboundKeyId } from '../metadata/key-owner.js';
+import { own, type Root } from '../metadata/model.js';
+import { parseMetadata } from '../metadata/parse.js';
+import { trustPictureSvg } from '../ui/trust-svg.js';
 import type { AuditEntry, ScannedLine } from './entry.js';
 import { printable, readableHead } from './render.js';
+
+/** A workspace file and the SHA-256 the audit log holds for it. */
+export interface LoggedFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/**
+ * A root file the transcript draws, as the edge found it: read and its
+ * SHA-256 equal to the logged one (`verified`), absent, different, or (hash
+ * equal, yet) not a root the reader accepts.
+ */
+export type RootFileCheck =
+  | { readonly $case: 'verified'; readonly root: Root }
+  | { readonly $case: 'missing' }
+  | { readonly $case: 'mismatch'; readonly sha256: string }
+  | { readonly $case: 'invalid'; readonly reason: string };
+
+/** The roots the edge read for a transcript, by {@link rootFileKey}. */
+export type RootFiles = ReadonlyMap<string, RootFileCheck>;
 
 export interface TranscriptStep {
   readonly seq: number;
@@ -46,8 +71,14 @@ export interface Transcript {
   readonly participants: readonly { readonly role: string; readonly name: string }[];
   /** The threshold M chosen for the run ("2 of 3 keyholders"), when known; what each root required is in `published`. */
   readonly threshold: string;
-  /** Each registered keyholder's key and whether it is hardware-attested, as `keyholder add` recorded it. */
-  readonly keyHardware: readonly { readonly name: string; readonly keyid: string; readonly hardware: string }[];
+  /**
+   * Each registered keyholder's key and whether it is hardware-attested, as
+   * `keyholder add` recorded it; then the online and delegated keys whose
+   * public key files a command kept in keys/ (`key_files`, never attested).
+   */
+  readonly keyHardware: readonly { readonly name: string; readonly keyid: string; readonly hardware: string; readonly attested: boolean }[];
+  /** The online and delegated keys whose public key files a command kept in keys/ (`key_files` of its entry): names for the pictures. */
+  readonly keyFiles: readonly { readonly name: string; readonly keyid: string }[];
   /**
    * What each publish in the covered entries wrote, from its audit entry:
    * the thresholds as the old and the new root stated them, and who has a
@@ -60,6 +91,13 @@ export interface Transcript {
     readonly version: string;
     readonly files: readonly string[];
     readonly thresholds: readonly { readonly label: string; readonly rootVersion: string; readonly needed: string; readonly signers: readonly { readonly keyid: string; readonly keyholder: string }[] }[];
+    /**
+     * For a root: `N.root.json` as this entry wrote it, and `N-1.root.json`
+     * as the log last recorded it before (`first` for version 1, `unlogged`
+     * when the log holds no hash of it), to draw old → new from; null for
+     * targets, or a publish entry that wrote no `N.root.json`.
+     */
+    readonly rootFiles: { readonly next: LoggedFile; readonly previous: LoggedFile | 'first' | 'unlogged' } | null;
   }[];
   readonly steps: readonly TranscriptStep[];
   readonly exceptions: readonly { readonly seq: number; readonly step: string; readonly time: string; readonly failure: string; readonly reason: string }[];
@@ -153,6 +191,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     participants,
     threshold,
     keyHardware: keyHardware(all.map((x) => x.entry)),
+    keyFiles: keyFiles(all.map((x) => x.entry)),
     steps: (run === null ? [] : of('run step')).map((e) => {
       const d = e.details;
       return {
@@ -172,7 +211,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
     interruptions: entries
       .filter((e) => e.command === 'run stop' || e.command === 'run resume' || e.command === 'run abandon')
       .map((e) => ({ ...when(e), event: e.command === 'run stop' ? 'stopped' : e.command === 'run resume' ? 'resumed' : 'abandoned', reason: text(e.details['reason']) })),
-    published: publications(entries),
+    published: publications(entries, all.map((x) => x.entry)),
     signatures: of('run sign').map((e) => ({ ...when(e), keyholder: printable(e.actor), result: text(e.details['result']), reason: text(e.details['reason']), keyid: text(e.details['keyid']) })),
     entries: entries.map((e) => ({ seq: e.seq, time: e.time, actor: printable(e.actor), command: printable(e.command), note: noteOf(e) })),
     artifacts: entries.flatMap((e) => [
@@ -191,7 +230,7 @@ export function buildTranscript(lines: readonly ScannedLine[], workspace: string
  * what the root required and whose signatures verified. Names come from the
  * entry (older logs: from the run's signature entries, else the key ID).
  */
-function publications(entries: readonly AuditEntry[]): Transcript['published'] {
+function publications(entries: readonly AuditEntry[], log: readonly AuditEntry[]): Transcript['published'] {
   const byKeyid = new Map<string, string>();
   for (const e of entries) {
     if (e.command === 'run sign' && e.details['result'] === 'signed' && typeof e.details['keyid'] === 'string') byKeyid.set(e.details['keyid'], printable(e.actor));
@@ -218,8 +257,123 @@ function publications(entries: readonly AuditEntry[]): Transcript['published'] {
             signers: ids.map((keyid, i) => ({ keyid, keyholder: names.length === ids.length ? (names[i] as string) : (byKeyid.get(keyid) ?? keyid.slice(0, 16)) })),
           };
         }),
+        rootFiles: d['role'] === 'root' ? rootFilesOf(e, log) : null,
       };
     });
+}
+
+/** The path of root version `v`, built here from the number (never a path taken from the log). */
+const rootPath = (v: number): string => `metadata/${String(v)}.root.json`;
+
+/** The last SHA-256 the log records as written to `path` by an entry before `seq`. */
+function loggedHash(log: readonly AuditEntry[], path: string, beforeSeq: number): LoggedFile | undefined {
+  let found: LoggedFile | undefined;
+  for (const e of log) {
+    if (e.seq >= beforeSeq) break;
+    for (const a of e.artifacts.written) if (a.path === path) found = { path, sha256: a.sha256 };
+  }
+  return found;
+}
+
+function rootFilesOf(e: AuditEntry, log: readonly AuditEntry[]): Transcript['published'][number]['rootFiles'] {
+  const v = e.details['version'];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) return null;
+  const written = e.artifacts.written.find((a) => a.path === rootPath(v));
+  if (written === undefined) return null;
+  const next = { path: rootPath(v), sha256: written.sha256 };
+  if (v === 1) return { next, previous: 'first' };
+  return { next, previous: loggedHash(log, rootPath(v - 1), e.seq) ?? 'unlogged' };
+}
+
+// ## The roots the transcript draws (read at the edge, checked here)
+
+/** The key of a logged file in {@link RootFiles}: its hash and its path. */
+export function rootFileKey(f: LoggedFile): string {
+  return `${f.sha256} ${f.path}`;
+}
+
+/** Every root file the transcript's pictures need, once each. */
+export function rootFilesNeeded(t: Transcript): LoggedFile[] {
+  const out = new Map<string, LoggedFile>();
+  for (const p of t.published) {
+    if (p.rootFiles === null) continue;
+    out.set(rootFileKey(p.rootFiles.next), p.rootFiles.next);
+    if (typeof p.rootFiles.previous === 'object') out.set(rootFileKey(p.rootFiles.previous), p.rootFiles.previous);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Checks the bytes the edge read for a logged root file (null: no such
+ * file): only bytes whose SHA-256 is the logged one are parsed and drawn.
+ */
+export function checkRootFile(f: LoggedFile, bytes: Uint8Array | null): RootFileCheck {
+  if (bytes === null) return { $case: 'missing' };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== f.sha256) return { $case: 'mismatch', sha256 };
+  try {
+    return { $case: 'verified', root: parseMetadata(bytes, f.path, 'root').signed };
+  } catch (e) {
+    return { $case: 'invalid', reason: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** One root publication's picture: the SVG, or null with the reasons it is not drawn. */
+interface TrustPicture {
+  readonly title: string;
+  readonly svg: string | null;
+  readonly notes: readonly string[];
+}
+
+function problem(f: LoggedFile, c: RootFileCheck | undefined): string | null {
+  if (c === undefined) return `${f.path} was not read; not drawn`;
+  switch (c.$case) {
+    case 'verified':
+      return null;
+    case 'missing':
+      return `${f.path} is missing from the workspace; the audit log records SHA-256 ${f.sha256}`;
+    case 'mismatch':
+      return `${f.path} does not match the audit log: its SHA-256 is ${c.sha256}, the log records ${f.sha256}; not drawn from an unverified file`;
+    case 'invalid':
+      return `${f.path} cannot be read as the root the audit log records: ${printable(c.reason)}; not drawn`;
+  }
+}
+
+/**
+ * The trust picture of each root the covered entries published: old → new
+ * from files whose SHA-256 is the logged one; names bound in the signed key
+ * objects, else as `keyholder add` recorded them; "attested" where that
+ * entry recorded a verified hardware attestation.
+ */
+function trustPictures(t: Transcript, roots: RootFiles): TrustPicture[] {
+  const out: TrustPicture[] = [];
+  for (const p of t.published) {
+    if (p.rootFiles === null) continue;
+    const title = `root version ${p.version} (audit entry ${String(p.seq)})`;
+    const { next, previous } = p.rootFiles;
+    const files = [next, ...(typeof previous === 'object' ? [previous] : [])];
+    const notes = files.flatMap((f) => problem(f, roots.get(rootFileKey(f))) ?? []);
+    const nextRoot = roots.get(rootFileKey(next));
+    const prevCheck = typeof previous === 'object' ? roots.get(rootFileKey(previous)) : undefined;
+    if (notes.length > 0 || nextRoot?.$case !== 'verified' || (prevCheck !== undefined && prevCheck.$case !== 'verified')) {
+      out.push({ title, svg: null, notes });
+      continue;
+    }
+    if (previous === 'unlogged') notes.push(`the audit log holds no SHA-256 of metadata/${String(Number(p.version) - 1)}.root.json: drawn without the old root`);
+    const before = prevCheck?.$case === 'verified' ? prevCheck.root : null;
+    const known = (keyid: string): Transcript['keyHardware'][number] | undefined => {
+      const key = own(nextRoot.root.keys, keyid) ?? (before === null ? undefined : own(before.keys, keyid));
+      const ids = key === undefined ? [keyid] : [keyid, unboundKeyId(key)];
+      return t.keyHardware.find((k) => ids.includes(k.keyid));
+    };
+    const names = (keyid: string): string | undefined => {
+      const key = own(nextRoot.root.keys, keyid) ?? (before === null ? undefined : own(before.keys, keyid));
+      return keyOwner(key) ?? known(keyid)?.name ?? t.keyFiles.find((k) => k.keyid === keyid)?.name;
+    };
+    const hardware = (keyid: string): 'attested' | undefined => (known(keyid)?.attested === true ? 'attested' : undefined);
+    out.push({ title, svg: trustPictureSvg({ previous: before, next: nextRoot.root, names, hardware }), notes });
+  }
+  return out;
 }
 
 /** Where and when a run entry happened: its seq, step and time. */
@@ -278,22 +432,30 @@ function summaryRows(t: Transcript): Cell[][] {
 }
 
 /** What each `keyholder add` recorded about the keyholders' hardware (the latest entry per name). */
-function keyHardware(entries: readonly AuditEntry[]): { name: string; keyid: string; hardware: string }[] {
-  const byName = new Map<string, { name: string; keyid: string; hardware: string }>();
+function keyHardware(entries: readonly AuditEntry[]): Transcript['keyHardware'][number][] {
+  const byName = new Map<string, Transcript['keyHardware'][number]>();
   for (const e of entries) {
     if (e.command !== 'keyholder add') continue;
     const added = e.details['keyholders'];
     for (const k of Array.isArray(added) ? (added as readonly JsonValue[]) : []) {
       const o = obj(k);
       const h = obj(o['hardware']);
-      const hardware =
-        text(h['attested']) === 'yes'
+      const attested = text(h['attested']) === 'yes';
+      const hardware = attested
           ? `generated on a YubiKey, serial ${text(h['serial'])}, firmware ${text(h['firmware'])}, slot ${text(h['slot'])}, PIN/touch policy ${text(h['pin_policy'])}/${text(h['touch_policy'])}`
           : 'not attested';
-      byName.set(text(o['name']), { name: printable(text(o['name'])), keyid: text(o['keyid']), hardware });
+      byName.set(text(o['name']), { name: printable(text(o['name'])), keyid: text(o['keyid']), hardware, attested });
     }
   }
   return [...byName.values()];
+}
+
+/** The `key_files` every entry recorded: name and key ID of each online or delegated key file kept. */
+function keyFiles(entries: readonly AuditEntry[]): { name: string; keyid: string }[] {
+  return entries.flatMap((e) => {
+    const kept = e.details['key_files'];
+    return (Array.isArray(kept) ? (kept as readonly JsonValue[]) : []).map((k) => ({ name: text(obj(k)['name']), keyid: text(obj(k)['keyid']) }));
+  });
 }
 
 /** Every table of the transcript, in order. Empty lists print "None.". */
@@ -393,14 +555,23 @@ function mdTable(head: readonly string[], rows: readonly (readonly Cell[])[]): s
   return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)];
 }
 
-/** The transcript as Markdown. */
-export function renderTranscriptMarkdown(t: Transcript): string {
+/**
+ * The transcript as Markdown. `roots`: the published roots as the edge read
+ * and checked them; the pictures are in the HTML, their notes in both.
+ */
+export function renderTranscriptMarkdown(t: Transcript, roots: RootFiles = new Map()): string {
   const out: string[] = [`# ${md(title(t))}`, ''];
   for (const tb of tables(t)) {
     if (tb.title !== '') out.push(`## ${tb.title}`, '');
     out.push(...(tb.rows.length === 0 ? ['None.'] : mdTable(tb.head ?? ['', ''], tb.rows)));
     if (tb.note !== undefined) out.push('', md(tb.note));
     out.push('');
+    if (tb.cls !== 'published') continue;
+    for (const p of trustPictures(t, roots)) {
+      out.push(`### Trust: ${md(p.title)}`, '', p.svg === null ? 'Not drawn.' : 'Drawn in the HTML transcript.', '');
+      for (const n of p.notes) out.push(`- ${md(n)}`);
+      if (p.notes.length > 0) out.push('');
+    }
   }
   out.push('## Final audit head', '', `\`${t.head}\``, '', `\`${readableHead(t.head)}\``, '', '## Sign-off', '');
   if (t.run !== null && t.run.signOff !== '') out.push(md(t.run.signOff), '');
@@ -449,15 +620,29 @@ td.time { white-space: nowrap; font-size: 8.5pt; }
 .head { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 11pt; border: 1pt solid #000; padding: 3mm; word-break: break-all; }
 .none { font-style: italic; }
 footer { margin-top: 6mm; font-size: 8pt; }
+figure.trust { margin: 3mm 0; break-inside: avoid; page-break-inside: avoid; }
+figure.trust figcaption { font-weight: bold; margin-bottom: 1mm; }
+figure.trust svg { width: 100%; max-width: 182mm; height: auto; }
+p.note { font-weight: bold; }
 `;
 
-/** The transcript as one self-contained HTML page, for printing on A4. */
-export function renderTranscriptHtml(t: Transcript): string {
+/**
+ * The transcript as one self-contained HTML page, for printing on A4.
+ * `roots`: the published roots as the edge read and checked them; each root
+ * publication gets its trust picture (inline SVG) or the reason it has none.
+ */
+export function renderTranscriptHtml(t: Transcript, roots: RootFiles = new Map()): string {
   const parts: string[] = [`<h1>${html(title(t))}</h1>`];
   for (const tb of tables(t)) {
     if (tb.title !== '') parts.push(`<h2>${html(tb.title)}</h2>`);
     parts.push(tb.rows.length === 0 ? '<p class="none">None.</p>' : htmlTable(tb.cls, tb.head, tb.rows));
     if (tb.note !== undefined) parts.push(`<p>${html(tb.note)}</p>`);
+    if (tb.cls !== 'published') continue;
+    for (const p of trustPictures(t, roots)) {
+      parts.push(`<figure class="trust"><figcaption>Trust: ${html(p.title)}</figcaption>`, ...p.notes.map((n) => `<p class="note">${html(n)}</p>`));
+      if (p.svg !== null) parts.push(p.svg);
+      parts.push('</figure>');
+    }
   }
   parts.push('<h2>Final audit head</h2>', `<p class="head">${html(t.head)}<br>${html(readableHead(t.head))}</p>`, '<section><h2>Sign-off</h2>');
   if (t.run !== null && t.run.signOff !== '') parts.push(`<p>${html(t.run.signOff)}</p>`);

@@ -14,7 +14,8 @@
  */
 import { own, ONLINE_ROLES, TOP_LEVEL_ROLES, type Root, type TopLevelRole } from '../metadata/model.js';
 import type { TufKey } from '../metadata/keys.js';
-import { addKey, fingerprintOf, newRootDraft, removeKey, valueError } from './root-draft.js';
+import { fingerprintOf, keyIdsListing, samePublicKey } from '../metadata/key-listing.js';
+import { addKey, newRootDraft, removeKey, valueError } from './root-draft.js';
 
 export const INCIDENT_FORMAT = 'tuf-ceremony/incident/v1';
 
@@ -49,11 +50,6 @@ export interface RecoveryPlan {
   readonly draft: Root;
 }
 
-function sameKey(a: TufKey, b: TufKey): boolean {
-  const fa = fingerprintOf(a);
-  return fa !== undefined && fa === fingerprintOf(b);
-}
-
 /**
  * Plans the recovery.
  * @throws InputError when a revoked key is not in the trusted root, when a
@@ -69,9 +65,7 @@ export function planRecovery(
 ): RecoveryPlan {
   if (revoked.length === 0) throw valueError({ field: '--revoke' }, 'name at least one compromised key');
   const entries = revoked.map((r) => {
-    const idsInRoot = Object.entries(trusted.keys)
-      .filter(([id, k]) => id === r.keyid || sameKey(k, r.key))
-      .map(([id]) => id);
+    const idsInRoot = keyIdsListing(trusted.keys, r.key, r.keyid);
     if (idsInRoot.length === 0) {
       throw valueError({ field: '--revoke' }, `key ${r.keyid}${r.name === undefined ? '' : ` (${r.name})`} is not in the trusted root (version ${String(trusted.version)}): nothing to revoke`);
     }
@@ -106,7 +100,7 @@ export function planRecovery(
     if (!onlineRolesAffected.includes(r.role)) {
       throw valueError({ field: '--online-key' }, `${r.role}: its key is not among the compromised keys; replace it with root remove-key / add-key instead`);
     }
-    if (revoked.some((x) => x.keyid === r.keyid || sameKey(x.key, r.key))) {
+    if (revoked.some((x) => x.keyid === r.keyid || samePublicKey(x.key, r.key))) {
       throw valueError({ field: '--online-key' }, `${r.role}: the new key ${r.keyid} is one of the compromised keys`);
     }
   }

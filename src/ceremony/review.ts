@@ -29,6 +29,7 @@ import {
   type TargetFile,
   type Targets,
 } from '../metadata/model.js';
+import { fingerprintOf } from '../metadata/key-listing.js';
 import { showText } from '../ui/escape.js';
 import { sha256Hex } from './request.js';
 
@@ -486,10 +487,10 @@ function signedDays(ms: number): string {
   return `${d >= 0 ? '+' : '−'}${plural(Math.abs(d), 'day')}`;
 }
 
-/** The public key a key object holds, to compare keys across key IDs; the key ID when it cannot be read. */
+/** The public key a key object holds (its fingerprint), to compare keys across key IDs; the key ID when it cannot be read. */
 function keyIdentity(keyid: string, keys: KeyMap): string {
   const k = own(keys, keyid);
-  return k === undefined ? keyid : `${k.keytype}:${k.keyval.public}`;
+  return (k === undefined ? undefined : fingerprintOf(k)) ?? keyid;
 }
 
 /** One root role, old → new, in a line, then the keys that join and leave. */

@@ -20,6 +20,7 @@
 import { InputError } from '../errors.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { formatExpires, isStrictExpires, parseExpires } from '../metadata/expires.js';
+import { fingerprintOf, keyIdsListing } from '../metadata/key-listing.js';
 import { keyOwner } from '../metadata/key-owner.js';
 import { computeKeyId, type TufKey } from '../metadata/keys.js';
 import { own, ONLINE_ROLES, TOP_LEVEL_ROLES, type RoleKeys, type Root, type TopLevelRole } from '../metadata/model.js';
@@ -99,12 +100,6 @@ export function shortKeyId(keyid: string): string {
   return keyid.slice(0, 8);
 }
 
-/** SHA-256 of the key's SubjectPublicKeyInfo: one value per public key, whatever its key ID. */
-export function fingerprintOf(key: TufKey): string | undefined {
-  const d = decodeKeyCached(key);
-  return d.$case === 'supported' ? d.fingerprint : undefined;
-}
-
 /**
  * True when `keys` (a published root's, or published delegations') holds
  * exactly this key under this key ID: a key carried over keeps the ID
@@ -164,19 +159,14 @@ function withRole(root: Root, role: TopLevelRole, value: RoleKeys): Root {
  */
 export function keyIdIn(keys: Root['keys'], keyid: string, key: TufKey, source: Source, holder = 'the root'): string {
   if (own(keys, keyid) !== undefined) return keyid;
-  const fp = fingerprintOf(key);
-  for (const [other, k] of Object.entries(keys)) {
-    if (fp === undefined || fingerprintOf(k) !== fp) continue;
-    const problem = keyProfileProblem(other, k);
-    if (problem !== undefined) {
-      throw valueError(
-        source,
-        `${holder} already holds this public key as ${other} (${problem}); remove ${shortKeyId(other)} from every role first`
-      );
-    }
-    return other;
+  const [other] = keyIdsListing(keys, key);
+  const k = other === undefined ? undefined : own(keys, other);
+  if (other === undefined || k === undefined) return keyid;
+  const problem = keyProfileProblem(other, k);
+  if (problem !== undefined) {
+    throw valueError(source, `${holder} already holds this public key as ${other} (${problem}); remove ${shortKeyId(other)} from every role first`);
   }
-  return keyid;
+  return other;
 }
 
 /** @throws InputError when the key is outside the safe profile or its key ID does not match */
@@ -253,11 +243,8 @@ export function removeKey(draft: Root, role: string, keyid: string, key?: TufKey
   const current = roleOf(draft, r);
   let id: string | undefined = current.keyids.includes(keyid) ? keyid : undefined;
   if (id === undefined && key !== undefined) {
-    const fp = fingerprintOf(key);
-    id = current.keyids.find((k) => {
-      const held = own(draft.keys, k);
-      return fp !== undefined && held !== undefined && fingerprintOf(held) === fp;
-    });
+    const listed = keyIdsListing(draft.keys, key);
+    id = current.keyids.find((k) => listed.includes(k));
   }
   if (id === undefined) {
     throw valueError({ field: `roles.${r}.keyids` }, `key ${keyid} is not in the ${r} role`);

@@ -35,7 +35,6 @@ import {
 } from '../metadata/model.js';
 import {
   checkNewKey,
-  fingerprintOf,
   isCarriedOver,
   keyIdIn,
   keyProfileProblem,
@@ -47,6 +46,7 @@ import {
   valueError,
   type Source,
 } from './root-draft.js';
+import { fingerprintOf } from '../metadata/key-listing.js';
 import { hiddenPathProblem, lookalikePaths, pathLookalikeKey } from './target-paths.js';
 
 export { setExpires } from './root-draft.js';

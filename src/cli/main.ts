@@ -403,7 +403,8 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('export')
     .description(
       'print a transcript of the last guided ceremony (or --run ID; the whole log when it holds none): participants, every step with its time and result, ' +
-        'exceptions, attestations, signatures, every artifact hash, the final audit head, and a sign-off table for handwritten initials'
+        'exceptions, attestations, signatures, a picture of each published root (HTML; from metadata/N.root.json only when its SHA-256 is the logged one), ' +
+          'every artifact hash, the final audit head, and a sign-off table for handwritten initials'
     )
     .addOption(new Option('--format <FORMAT>', 'md (Markdown) or html (self-contained, prints on A4)').choices(['md', 'html']).makeOptionMandatory())
     .option('--out <FILE>', 'write it to FILE (atomically) instead of stdout; an existing file, link, device or FIFO is not replaced')

@@ -29,3 +29,15 @@ export function withOwner(key: TufKey, owner: string): { keyid: string; key: Tuf
   const bound = { ...key, [KEY_OWNER_FIELD]: owner } as TufKey;
   return { keyid: computeKeyId(bound), key: bound };
 }
+
+/**
+ * The key ID the key object has without its owner field: the key ID of the
+ * keyholder's public key file, whose key carries no name (a key with no
+ * owner field: its own key ID).
+ */
+export function unboundKeyId(key: TufKey): string {
+  if (!Object.hasOwn(key, KEY_OWNER_FIELD)) return computeKeyId(key);
+  const rest: { [f: string]: unknown } = { ...(key as unknown as { readonly [f: string]: unknown }) };
+  delete rest[KEY_OWNER_FIELD];
+  return computeKeyId(rest);
+}

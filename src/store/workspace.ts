@@ -4,12 +4,14 @@
  *
  *   ceremony.json              settings: name, defaults
  *   keyholders/NAME.pub.json   registered keyholders' public keys
+ *   keys/NAME.pub.json         public key files of online and delegated keys a draft used (their names)
  *   metadata/                  published, fully signed metadata
  *   drafts/ROLE.json           drafts in progress, with signatures so far
  *   requests/                  signing requests exported
  *   signatures/                signature files imported (kept as evidence)
  *   audit/log.jsonl            the hash-chained audit log
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
@@ -123,11 +125,27 @@ export function workspaceContaining(path: string): string | null {
 
 /** The registered keyholders, by name, each from keyholders/NAME.pub.json. */
 export async function readKeyholders(ws: Workspace): Promise<PublicKeyFile[]> {
-  const dir = join(ws.dir, 'keyholders');
+  return readPubDir(ws, 'keyholders');
+}
+
+/**
+ * The public key files of keys a draft took from a file that is not a
+ * registered keyholder's (online keys, delegated keys), kept in keys/ so
+ * that their names show; none when keys/ does not exist.
+ */
+export async function readKeyFiles(ws: Workspace): Promise<PublicKeyFile[]> {
+  return existsSync(join(ws.dir, KEY_FILES_DIR)) ? readPubDir(ws, KEY_FILES_DIR) : [];
+}
+
+/** Where the public key files of online and delegated keys are kept. */
+export const KEY_FILES_DIR = 'keys';
+
+async function readPubDir(ws: Workspace, sub: string): Promise<PublicKeyFile[]> {
+  const dir = join(ws.dir, sub);
   const out: PublicKeyFile[] = [];
   for (const f of (await readdir(dir)).sort()) {
     if (!f.endsWith('.pub.json')) continue;
-    const rel = join('keyholders', f);
+    const rel = join(sub, f);
     const pub = parsePublicKeyFile(readBoundedFile(join(dir, f), 64 * 1024), rel);
     if (`${pub.name}.pub.json` !== f) {
       throw new InputError(`${rel}: holds the key of "${pub.name}"; the file must be named ${pub.name}.pub.json`, { file: rel, field: 'name' });

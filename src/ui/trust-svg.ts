@@ -15,8 +15,11 @@ export interface TrustPictureArgs {
   readonly previous: Root | null;
   readonly next: Root;
   readonly names: (keyid: string) => string | undefined;
-  /** True: on a hardware token; false: a key file; undefined: not known. */
-  readonly hardware: (keyid: string) => boolean | undefined;
+  /**
+   * True: on a hardware token; `attested`: generated on a hardware token, as
+   * its verified attestation says; false: a key file; undefined: not known.
+   */
+  readonly hardware: (keyid: string) => boolean | 'attested' | undefined;
 }
 
 /** Text safe inside SVG/HTML: hidden characters shown as `\u{…}`, markup escaped. */
@@ -29,6 +32,17 @@ const GAP = 10;
 const ROW_H = 22;
 const HEAD_H = 52;
 const WIDTH = TOP_LEVEL_ROLES.length * COL_W + (TOP_LEVEL_ROLES.length - 1) * GAP;
+
+const MARK = new Map<boolean | 'attested' | undefined, string>([
+  [true, ' · token'],
+  ['attested', ' · attested'],
+  [false, ' · file'],
+]);
+const LEGEND = new Map<boolean | 'attested', string>([
+  [true, 'token: key on a hardware token'],
+  ['attested', 'attested: generated on a hardware token (attestation verified)'],
+  [false, 'file: an encrypted key file'],
+]);
 
 function threshold(r: RoleKeys | undefined): string {
   return r === undefined ? 'none' : `${String(r.threshold)} of ${String(r.keyids.length)}`;
@@ -48,6 +62,7 @@ export function trustPictureSvg(a: TrustPictureArgs): string {
     const moved = a.previous === null ? threshold(after) : threshold(before) === threshold(after) ? `${threshold(after)} (unchanged)` : `${threshold(before)} → ${threshold(after)}`;
     return { role, moved, rows };
   });
+  const marks = new Set(cols.flatMap((c) => c.rows.map((r) => a.hardware(r.keyid))));
   const height = HEAD_H + Math.max(1, ...cols.map((c) => c.rows.length)) * ROW_H + 40;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${String(WIDTH)} ${String(height)}" width="100%" role="img" aria-label="root roles, keys and thresholds" font-family="sans-serif" font-size="11">`,
@@ -61,7 +76,7 @@ export function trustPictureSvg(a: TrustPictureArgs): string {
       const y = HEAD_H + j * ROW_H;
       const name = a.names(r.keyid);
       const hw = a.hardware(r.keyid);
-      const label = `${r.change === 'joins' ? '+ ' : r.change === 'leaves' ? '− ' : ''}${name ?? 'no name'} ${r.keyid.slice(0, 8)}${hw === true ? ' · token' : hw === false ? ' · file' : ''}`;
+      const label = `${r.change === 'joins' ? '+ ' : r.change === 'leaves' ? '− ' : ''}${name ?? 'no name'} ${r.keyid.slice(0, 8)}${MARK.get(hw) ?? ''}`;
       const fill = r.change === 'joins' ? '#dff3df' : r.change === 'leaves' ? '#f8dede' : '#ffffff';
       const stroke = r.change === 'joins' ? '#2a7a2a' : r.change === 'leaves' ? '#a02020' : '#999';
       parts.push(`<rect x="${String(x + 6)}" y="${String(y)}" width="${String(COL_W - 12)}" height="${String(ROW_H - 4)}" rx="3" fill="${fill}" stroke="${stroke}"${r.change === 'leaves' ? ' stroke-dasharray="3 2"' : ''}/>`);
@@ -71,7 +86,7 @@ export function trustPictureSvg(a: TrustPictureArgs): string {
     });
   });
   parts.push(
-    `<text x="0" y="${String(height - 10)}" font-size="10">+ joins (green) · − leaves (red, struck through) · token: key on a hardware token · file: an encrypted key file</text>`,
+    `<text x="0" y="${String(height - 10)}" font-size="10">${xmlText([...(a.previous === null ? [] : ['+ joins (green) · − leaves (red, struck through)']), ...[...LEGEND].filter(([m]) => marks.has(m)).map(([, t]) => t)].join(' · '))}</text>`,
     '</svg>'
   );
   return parts.join('\n');

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { formatExpires } from '../metadata/expires.js';
 import { verifySignature } from '../metadata/keys.js';
+import { keyIdsListing } from '../metadata/key-listing.js';
 import { decodeKeyCached, type SignatureCheck } from '../metadata/verify.js';
 import {
   OFFLINE_ROLES,
@@ -274,19 +275,12 @@ class Run {
   revokedSigners(r: ThresholdResult, keys: { readonly [keyid: string]: TufKey }): string[] {
     const ids = this.opts.revokedKeyids ?? [];
     if (ids.length === 0) return [];
-    const set = new Set(ids);
-    const prints = new Set<string>();
+    const listed = new Set(ids);
     for (const id of ids) {
       const key = own(keys, id);
-      const d = key === undefined ? undefined : decodeKeyCached(key);
-      if (d?.$case === 'supported') prints.add(d.fingerprint);
+      if (key !== undefined) for (const other of keyIdsListing(keys, key)) listed.add(other);
     }
-    return r.valid.filter((id) => {
-      if (set.has(id)) return true;
-      const key = own(keys, id);
-      const d = key === undefined ? undefined : decodeKeyCached(key);
-      return d?.$case === 'supported' && prints.has(d.fingerprint);
-    });
+    return r.valid.filter((id) => listed.has(id));
   }
 
   /** A threshold counted without the compromised keys' signatures: a warning naming them, a failure when short. */

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { canonicalBytes } from '../../src/metadata/canonical.js';
+import { keyIdsListing } from '../../src/metadata/key-listing.js';
+import type { TufKey } from '../../src/metadata/keys.js';
 import type { Metadata, Root } from '../../src/metadata/model.js';
 import { stringifySorted } from '../../src/metadata/serialize.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -187,8 +189,8 @@ describe('request and sign', () => {
     assert.equal(r.eligibleKeyids.length, 4, 'alice, bob, carol (old root) and dave (new root)');
     // alice's key is listed with her name bound in the key object, under the key ID of that object.
     const v1 = JSON.parse(await readFile(join(ws, 'metadata', '1.root.json'), 'utf8')) as Metadata<Root>;
-    const alicePub = (JSON.parse(await readFile(join(fx.home('alice'), 'alice.pub.json'), 'utf8')) as { key: Root['keys'][string] }).key.keyval.public;
-    const aliceInRoot = Object.entries(v1.signed.keys).find(([, k]) => k.keyval.public === alicePub)?.[0];
+    const alicePub = (JSON.parse(await readFile(join(fx.home('alice'), 'alice.pub.json'), 'utf8')) as { key: TufKey }).key;
+    const [aliceInRoot] = keyIdsListing(v1.signed.keys, alicePub);
     assert.ok(aliceInRoot !== undefined && aliceInRoot !== aliceId && r.eligibleKeyids.includes(aliceInRoot));
     // A version-1 draft in a new workspace has empty roles: not ready.
     const fresh = join(base, `fresh-${String(n++)}`);

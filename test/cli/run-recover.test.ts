@@ -15,10 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancelledError } from '../../src/errors.js';
+import { keyIdsListing } from '../../src/metadata/key-listing.js';
+import type { TufKey } from '../../src/metadata/keys.js';
 import { packageRoot } from '../../src/store/self-hash.js';
 import type { Prompter } from '../../src/ui/prompts.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, RUN_NOW, RUN_PASS, RUN_TIME, toolSha } from '../support/run.js';
+import { addKeyholderAnswers, auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, RUN_NOW, RUN_PASS, RUN_TIME } from '../support/run.js';
 
 const WRONG = 'not the passphrase of this key';
 const RUN = 'add-keyholder-20260822T093000Z';
@@ -57,24 +59,7 @@ after(async () => {
 });
 
 function answers(bob: boolean): string {
-  return [
-    'format: tuf-ceremony/answers/v1',
-    'template: add-keyholder',
-    'participants: { coordinator: olivia, witnesses: [wendy], keyholders: [alice, bob, dave], threshold: 2 }',
-    'parameters:',
-    '  new_keyholder: dave',
-    `  new_public_key: ${keys}/dave.pub.json`,
-    'steps:',
-    '  air-gap: { confirm: true }',
-    `  tool: { sha256: "${toolSha()}" }`,
-    `  clock: { reference_time: "${RUN_TIME}" }`,
-    '  devices: { exception: "drill: encrypted key files" }',
-    '  identify: { confirm: [true, true] }',
-    '  key-id-confirmed: { confirm: true }',
-    `  sign-root: { confirm: true, keys: { alice: ${keys}/alice.key, bob: ${bob ? `${keys}/bob.key` : 'null'}, dave: ${keys}/dave.key } }`,
-    '  witness: { witness: wendy, confirm: true }',
-    '',
-  ].join('\n');
+  return addKeyholderAnswers(keys, { threshold: 2, bob });
 }
 
 /**
@@ -109,14 +94,12 @@ const run = (prompter: Prompter, answersFile: string): Promise<CliResult> =>
 /**
  * The key IDs under which `name`'s key is listed in a root or draft file: keys carry
  * their owner's name in the signed key object, so the ID there is not the public key
- * file's; the key is matched by its public value.
+ * file's; the key is matched by its public key.
  */
 async function keyidsOf(name: string, file: string): Promise<string[]> {
-  const pub = JSON.parse(await readFile(join(keys, `${name}.pub.json`), 'utf8')) as { key: { keyval: { public: string } } };
-  const md = JSON.parse(await readFile(file, 'utf8')) as { signed: { keys: Record<string, { keyval: { public: string } }> } };
-  return Object.entries(md.signed.keys)
-    .filter(([, k]) => k.keyval.public === pub.key.keyval.public)
-    .map(([id]) => id);
+  const pub = JSON.parse(await readFile(join(keys, `${name}.pub.json`), 'utf8')) as { key: TufKey };
+  const md = JSON.parse(await readFile(file, 'utf8')) as { signed: { keys: Record<string, TufKey> } };
+  return keyIdsListing(md.signed.keys, pub.key);
 }
 
 test('Ctrl-C, a wrong passphrase, an unmet old-root threshold and a failed publish, then success; the transcript matches the published root', async () => {

@@ -13,7 +13,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { auditEntries, bootstrapAnswers, disposeRunKeys, freshWorkspace, runAt, runKeys, toolSha } from '../support/run.js';
+import { auditEntries, bootstrapAnswers, disposeRunKeys, exportTranscript, freshWorkspace, runAt, runKeys, toolSha } from '../support/run.js';
 import { findChromium, printA4 } from '../support/chromium.js';
 
 const HOSTILE_REASON = '<script>alert("x")</script> | *not* a [link](http://example.com)';
@@ -39,11 +39,7 @@ after(async () => {
   await disposeRunKeys();
 });
 
-async function exported(format: 'md' | 'html', extra: readonly string[] = []): Promise<string> {
-  const r = await runAt(['--dir', ws, 'audit', 'export', '--format', format, ...extra], base);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout;
-}
+const exported = (format: 'md' | 'html', extra: readonly string[] = []): Promise<string> => exportTranscript(ws, base, format, extra);
 
 /** What both formats must hold: read from the log itself. */
 async function expectedContent(): Promise<{ steps: string[]; hashes: string[] }> {

@@ -99,6 +99,39 @@ export function bootstrapAnswers(keyDir: string, omit: readonly string[] = []): 
 }
 
 /**
+ * The answers to every question of the add-keyholder template: dave joins
+ * the root role; alice, bob (unless `bob` is false) and dave sign; the new
+ * root needs `threshold` signatures.
+ */
+export function addKeyholderAnswers(keyDir: string, o: { readonly threshold: number; readonly bob: boolean }): string {
+  return [
+    'format: tuf-ceremony/answers/v1',
+    'template: add-keyholder',
+    `participants: { coordinator: olivia, witnesses: [wendy], keyholders: [alice, bob, dave], threshold: ${String(o.threshold)} }`,
+    'parameters:',
+    '  new_keyholder: dave',
+    `  new_public_key: ${keyDir}/dave.pub.json`,
+    'steps:',
+    '  air-gap: { confirm: true }',
+    `  tool: { sha256: "${toolSha()}" }`,
+    `  clock: { reference_time: "${RUN_TIME}" }`,
+    '  devices: { exception: "drill: encrypted key files" }',
+    '  identify: { confirm: [true, true] }',
+    '  key-id-confirmed: { confirm: true }',
+    `  sign-root: { confirm: true, keys: { alice: ${keyDir}/alice.key, bob: ${o.bob ? `${keyDir}/bob.key` : 'null'}, dave: ${keyDir}/dave.key } }`,
+    '  witness: { witness: wendy, confirm: true }',
+    '',
+  ].join('\n');
+}
+
+/** `audit export --format FORMAT` of workspace `ws` run in `cwd`, asserted exit 0: the transcript. */
+export async function exportTranscript(ws: string, cwd: string, format: 'md' | 'html', extra: readonly string[] = []): Promise<string> {
+  const r = await runAt(['--dir', ws, 'audit', 'export', '--format', format, ...extra], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+/**
  * A prompter that answers each question with the first rule whose pattern
  * matches it, and records every question. An unmatched question fails.
  */

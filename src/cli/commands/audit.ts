@@ -4,13 +4,14 @@ import { join, resolve } from 'node:path';
 import { normalizeHead, scanLog, verifyScannedLog, type AuditVerifyResult } from '../../audit/entry.js';
 import { readAuditLog } from '../../audit/log.js';
 import { renderAuditLog, renderAuditVerify } from '../../audit/render.js';
-import { buildTranscript, renderTranscriptHtml, renderTranscriptMarkdown, type Transcript } from '../../audit/transcript.js';
+import { buildTranscript, checkRootFile, renderTranscriptHtml, renderTranscriptMarkdown, rootFileKey, rootFilesNeeded, type LoggedFile, type RootFileCheck, type Transcript } from '../../audit/transcript.js';
 import { InputError, UsageError, VerificationError } from '../../errors.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { sha256Hex } from '../../store/drafts.js';
 import { openWorkspace } from '../../store/workspace.js';
 import { readOptionalFile } from '../../store/metadata-dir.js';
 import { parseJson } from '../../metadata/json.js';
+import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import { ANCHORS_PATH, MANIFEST_PATH, MAX_ANCHORS_BYTES } from './ceremony.js';
 import { COLOR, PLAIN } from '../../ui/render.js';
 import type { GlobalOptions, Io } from '../io.js';
@@ -152,6 +153,16 @@ export function runAuditShow(workspaceDir: string, global: GlobalOptions, io: Io
   return 0;
 }
 
+/** A logged root file of the workspace, checked against its logged SHA-256; one that cannot be read (oversized, a directory) is not drawn. */
+function readRootFile(dir: string, f: LoggedFile): RootFileCheck {
+  try {
+    return checkRootFile(f, readOptionalFile(join(dir, f.path), MAX_ROOT_BYTES));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return { $case: 'invalid', reason: e.message };
+  }
+}
+
 export interface AuditExportOptions {
   readonly format: 'md' | 'html';
   readonly out?: string;
@@ -180,7 +191,9 @@ export async function runAuditExport(opts: AuditExportOptions, workspaceDirArg: 
   } catch (cause) {
     throw new InputError(`--run ${opts.run ?? ''}: no run of that ID in ${log.file}`, { field: '--run', cause, hint: 'run IDs are in `tuf-ceremony audit show` (run start entries) and in runs/' });
   }
-  const content = opts.format === 'html' ? renderTranscriptHtml(t) : renderTranscriptMarkdown(t);
+  // The roots to draw: read here, drawn only when their SHA-256 is the one the log holds.
+  const roots = new Map<string, RootFileCheck>(rootFilesNeeded(t).map((f) => [rootFileKey(f), readRootFile(dir, f)]));
+  const content = opts.format === 'html' ? renderTranscriptHtml(t, roots) : renderTranscriptMarkdown(t, roots);
   const bytes = Buffer.from(content, 'utf8');
   const summary = { format: opts.format, run: t.run?.id ?? null, entries: { first: t.firstSeq, last: t.lastSeq }, head: t.head, sha256: sha256Hex(bytes) };
   if (opts.out !== undefined) {

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { checkRootDraft, fingerprintOf } from '../../ceremony/root-draft.js';
+import { checkRootDraft } from '../../ceremony/root-draft.js';
+import { keyIdsListing } from '../../metadata/key-listing.js';
 import { makeRequest, serializeRequest, eligibleKeys } from '../../ceremony/request.js';
 import { groupedHash, reviewLines } from '../../ceremony/review.js';
 import {
@@ -139,16 +140,12 @@ async function writeTrustPicture(c: Ceremony, file: string): Promise<void> {
   if (next === null) throw new InputError('status --html: there is no root to draw: no root is published and there is no root draft', { field: '--html' });
   const previous = next === chain.at(-1) ? (chain.at(-2) ?? null) : (chain.at(-1) ?? null);
   const names = namesFor(c, next, previous);
-  const byFingerprint = new Map<string, boolean>();
+  // A root lists a keyholder's key under the ID of the key object it holds (the name bound in), not the file's.
+  const onToken = new Map<string, boolean>();
   for (const p of c.keyholders) {
-    const fp = fingerprintOf(p.key);
-    if (fp !== undefined) byFingerprint.set(fp, p.device['backend'] === 'pkcs11');
+    for (const root of [previous, next]) for (const id of root === null ? [] : keyIdsListing(root.keys, p.key)) onToken.set(id, p.device['backend'] === 'pkcs11');
   }
-  const hardware = (keyid: string): boolean | undefined => {
-    const key = own(next.keys, keyid) ?? (previous === null ? undefined : own(previous.keys, keyid));
-    const fp = key === undefined ? undefined : fingerprintOf(key);
-    return fp === undefined ? undefined : byFingerprint.get(fp);
-  };
+  const hardware = (keyid: string): boolean | undefined => onToken.get(keyid);
   const title = `Trust of "${c.ws.settings.name}": root ${previous === null ? '' : `version ${String(previous.version)} → `}version ${String(next.version)}`;
   const lines = [`${next === chain.at(-1) ? 'published' : 'draft'} root version ${String(next.version)}, expires ${next.expires}`];
   const html = trustPictureHtml(title, lines, trustPictureSvg({ previous, next, names, hardware }));
@@ -402,16 +399,10 @@ function rootKeyHardware(c: Ceremony): { name: string; keyid: string; attested: 
   const draft = allDrafts(c).find((d) => d.md.signed._type === 'root')?.md.signed as Root | undefined;
   // Matched by the public key, not the key ID: a root lists a key under the ID of the key object
   // it holds (with its owner's name bound in), not the public key file's.
-  const prints = new Set<string>();
-  for (const root of [trustedRoot(c), draft]) {
-    for (const id of root?.roles['root']?.keyids ?? []) {
-      const key = root === undefined || root === null ? undefined : own(root.keys, id);
-      const fp = key === undefined ? undefined : fingerprintOf(key);
-      if (fp !== undefined) prints.add(fp);
-    }
-  }
+  const inRootRole = (p: (typeof c.keyholders)[number]): boolean =>
+    [trustedRoot(c), draft].some((root) => root !== null && root !== undefined && keyIdsListing(root.keys, p.key).some((id) => root.roles['root']?.keyids.includes(id) === true));
   return c.keyholders
-    .filter((p) => prints.has(fingerprintOf(p.key) ?? ''))
+    .filter(inRootRole)
     .map((p) => {
       const a = attestationOf(p);
       return { name: p.name, keyid: p.keyid, attested: a?.$case === 'attested', text: attestationText(a) };

@@ -19,7 +19,9 @@ import type { Root, Signed, Targets } from '../../metadata/model.js';
 import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../metadata/public-key-file.js';
 import { loadTrust, readPublishedTargets, sha256Hex, type Artifact, type PublishedFile, type Trust } from '../../store/drafts.js';
 import { readBoundedFile } from '../../store/metadata-dir.js';
-import { openWorkspace, readKeyholders, type Workspace } from '../../store/workspace.js';
+import { KEY_FILES_DIR, openWorkspace, readKeyFiles, readKeyholders, type Workspace } from '../../store/workspace.js';
+import { samePublicKey } from '../../metadata/key-listing.js';
+import { stringifySorted } from '../../metadata/serialize.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { workspaceDir } from './workspace.js';
 
@@ -27,6 +29,10 @@ export interface Ceremony {
   readonly ws: Workspace;
   readonly trust: Trust;
   readonly keyholders: readonly PublicKeyFile[];
+  /** keys/: the public key files of online and delegated keys the drafts took from files (names for the review). */
+  readonly keyFiles: readonly PublicKeyFile[];
+  /** Public key files of no registered keyholder that this command read as WHO: kept in keys/ when it commits. */
+  readonly keyFilesRead: PublicKeyFile[];
   readonly io: Io;
   readonly global: GlobalOptions;
   /** The published targets (metadata/targets.json or V.targets.json), read once per command; null when none. */
@@ -52,10 +58,11 @@ export async function openCeremony(global: GlobalOptions, io: Io): Promise<Cerem
   const ws = openWorkspace(dir);
   const trust = loadTrust(ws);
   const keyholders = await readKeyholders(ws);
+  const keyFiles = await readKeyFiles(ws);
   // Targets may hold 100,000 entries: read and parsed at most once, and only when a command needs them.
   let targets: PublishedFile<Targets> | null | undefined;
   const publishedTargets = (): PublishedFile<Targets> | null => (targets === undefined ? (targets = readPublishedTargets(ws)) : targets);
-  return { ws, trust, keyholders, io, global, publishedTargets };
+  return { ws, trust, keyholders, keyFiles, keyFilesRead: [], io, global, publishedTargets };
 }
 
 /** The trusted (latest published) root's `signed`, or null. */
@@ -70,9 +77,13 @@ function asKeyholders(list: readonly PublicKeyFile[]): Keyholder[] {
 /** Something holding a key map: a root, or a targets draft's `delegations`. */
 export type KeyMapHolder = Pick<Root, 'keys'> | null | undefined;
 
-/** Keyholder names for key IDs, including keys held under other key IDs by the given roots (or delegations). */
+/**
+ * Keyholder names for key IDs, including keys held under other key IDs by
+ * the given roots (or delegations): the registered keyholders first, then
+ * the kept public key files of online and delegated keys (keys/).
+ */
 export function namesFor(c: Ceremony, ...roots: KeyMapHolder[]): (keyid: string) => string | undefined {
-  return keyholderNames(asKeyholders(c.keyholders), trustedRoot(c), ...roots);
+  return keyholderNames(asKeyholders([...c.keyholders, ...c.keyFiles]), trustedRoot(c), ...roots);
 }
 
 /** Names by key ID for the keys of the given signed objects, as a plain record. */
@@ -138,6 +149,7 @@ export function keyResolver(c: Ceremony, extra: readonly KeyMapHolder[] = [], ba
     if (existsSync(path)) {
       const pub = readPublicKeyArg(path, c.io, who);
       const registered = c.keyholders.find((p) => p.keyid === pub.keyid);
+      if (!c.keyholders.some((p) => samePublicKey(p.key, pub.key))) c.keyFilesRead.push(pub);
       return { keyid: computeKeyId(pub.key), key: pub.key, keyholder: registered?.name ?? pub.name };
     }
     throw new InputError(`"${who}" is not a registered keyholder, a key ID, or a public key file`, {
@@ -177,8 +189,35 @@ export async function commit(
   actor = 'coordinator',
   written: readonly Artifact[] = []
 ): Promise<string> {
-  const { head } = await change.commit({ actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device: null, details }, c.io.now());
+  const kept = keepKeyFiles(c, change);
+  // The transcript names these keys from the log alone.
+  const all = kept.length === 0 ? details : { ...details, key_files: kept.map((p) => ({ name: p.name, keyid: p.keyid })) };
+  const { head } = await change.commit({ actor, command, artifacts: { read: read.map(strip), written: written.map(strip) }, device: null, details: all }, c.io.now());
   return head;
+}
+
+/**
+ * Adds to `change` the public key files of no registered keyholder this
+ * command took keys from (online and delegated keys), as keys/NAME.pub.json,
+ * so reviews and `status` show their names. A name that is a keyholder's,
+ * or that keys/ holds for another key, is not kept (a note says so): one
+ * name, one key.
+ * @returns the files added
+ */
+function keepKeyFiles(c: Ceremony, change: Change): PublicKeyFile[] {
+  const kept = [...c.keyFiles];
+  const added: PublicKeyFile[] = [];
+  for (const pub of c.keyFilesRead) {
+    const same = kept.find((k) => k.name === pub.name) ?? c.keyholders.find((k) => k.name === pub.name);
+    if (same !== undefined) {
+      if (!samePublicKey(same.key, pub.key)) c.io.stderr(`note: the name "${pub.name}" of key ${pub.keyid.slice(0, 16)} is not kept in ${KEY_FILES_DIR}/: it names another key in this workspace\n`);
+      continue;
+    }
+    change.write(`${KEY_FILES_DIR}/${pub.name}.pub.json`, stringifySorted(pub), { exclusive: true });
+    kept.push(pub);
+    added.push(pub);
+  }
+  return added;
 }
 
 /** Appends the command's audit entry (a change of no file); returns the new head. */

@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fingerprintOf } from '../../ceremony/root-draft.js';
+import { keyIdsListing } from '../../metadata/key-listing.js';
 import { eligibleKeys, MAX_REQUEST_BYTES, parseRequest, sha256Hex, type CheckedRequest } from '../../ceremony/request.js';
 import { buildReview, groupedHash } from '../../ceremony/review.js';
 import { makeSignatureFile, serializeSignatureFile } from '../../ceremony/signature-file.js';
@@ -157,10 +157,7 @@ async function signingKeyFor(opts: SignOptions, target: Target, io: Io, ctx: Sig
 /** The key ID under which the draft's rules list this public key (it may be a legacy key ID). */
 function eligibleKeyId(target: Target, pub: Pick<SigningKey, 'keyid' | 'key'>): string | undefined {
   if (target.eligible.has(pub.keyid)) return pub.keyid;
-  const fp = fingerprintOf(pub.key);
-  if (fp === undefined) return undefined;
-  for (const [id, key] of target.eligible) if (fingerprintOf(key) === fp) return id;
-  return undefined;
+  return keyIdsListing(target.eligible, pub.key)[0];
 }
 
 /** Refuses to write signed metadata into a workspace: `collect` adds signatures there, with an audit entry. */
