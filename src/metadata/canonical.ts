@@ -30,6 +30,26 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Sorts strings by code point, in place: with no surrogate among them
+ * (nearly always), UTF-16 order is code-point order and the native sort
+ * (no comparator) is used; else {@link compareCodePoints}. Already sorted
+ * lists are only checked.
+ */
+export function sortByCodePoint(keys: string[]): string[] {
+  let sorted = true;
+  let surrogates = false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    if (!surrogates && SURROGATE.test(k)) surrogates = true;
+    if (sorted && i > 0 && (keys[i - 1] as string) > k) sorted = false;
+  }
+  if (sorted && !surrogates) return keys;
+  return surrogates ? keys.sort(compareCodePoints) : keys.sort();
+}
+
 const NEEDS_ESCAPE = /["\\]/;
 
 function encodeString(s: string): string {
@@ -38,15 +58,9 @@ function encodeString(s: string): string {
 }
 
 function sortedKeys(o: object): string[] {
-  const keys = Object.keys(o);
   // Files written by python-tuf (sort_keys=True) and by this tool are
-  // already in order: check before paying for a sort.
-  for (let i = 1; i < keys.length; i++) {
-    if (compareCodePoints(keys[i - 1] as string, keys[i] as string) > 0) {
-      return keys.sort(compareCodePoints);
-    }
-  }
-  return keys;
+  // already in order: checked before paying for a sort.
+  return sortByCodePoint(Object.keys(o));
 }
 
 function isPlainObject(v: object): boolean {
@@ -263,7 +277,7 @@ function walk(v: unknown): string | null {
         }
       }
       if (sorted && parts === null) return null;
-      if (!sorted) keys.sort(compareCodePoints);
+      if (!sorted) sortByCodePoint(keys);
       let out = '{';
       for (let i = 0; i < n; i++) {
         const k = keys[i] as string;

@@ -14,7 +14,7 @@
  * character (src/metadata/plain-text.ts).
  */
 import { fieldError } from '../errors.js';
-import { compareCodePoints } from './canonical.js';
+import { sortByCodePoint } from './canonical.js';
 import { DEFAULT_MAX_DEPTH, formatPath, MAX_JSON_BYTES, type JsonValue } from './json.js';
 import { decodeKey } from './keys.js';
 import { own, TOP_LEVEL_ROLES, type Metadata, type ParsedMetadata, type Root, type Timestamp } from './model.js';
@@ -42,7 +42,7 @@ function write(v: unknown, indent: string, out: string[]): void {
     return;
   }
   const rec = v as Record<string, unknown>;
-  const keys = Object.keys(rec).sort(compareCodePoints);
+  const keys = sortByCodePoint(Object.keys(rec));
   if (keys.length === 0) {
     out.push('{}');
     return;
@@ -261,7 +261,7 @@ function writeChecked(v: unknown, indent: string, out: string[], depth: number):
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   const rec = v as Record<string, unknown>;
-  const keys = Object.keys(rec).sort(compareCodePoints);
+  const keys = sortByCodePoint(Object.keys(rec));
   if (keys.length === 0) {
     out.push('{}');
     return true;

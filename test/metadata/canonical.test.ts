@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalize as tufjsCanonicalize } from '@tufjs/canonical-json';
-import { canonicalBytes, canonicalize, CanonicalError, compareCodePoints } from '../../src/metadata/canonical.js';
+import { canonicalBytes, canonicalize, CanonicalError, compareCodePoints, sortByCodePoint } from '../../src/metadata/canonical.js';
 import { prng, randomJson } from './helpers.js';
 
 /** ASCII-only values: here @tufjs/canonical-json is an independent oracle. */
@@ -259,5 +259,18 @@ describe('canonicalize', () => {
 
   test('valid surrogate pairs are accepted in keys and values', () => {
     assert.equal(canonicalize({ '\ud83d\ude00': '\ud83d\ude00' }), '{"😀":"😀"}');
+  });
+});
+
+describe('sortByCodePoint', () => {
+  test('property: the same order as sorting with compareCodePoints (native sort without surrogates), 3,000 random lists', () => {
+    const rnd = prng(16384);
+    // ASCII, Latin, the U+E000–U+FFFF block and astral characters (surrogate pairs): the cases where UTF-16 order differs.
+    const alphabet = ['a', 'b', 'B', '/', '0', 'é', '\u00ff', '\ue000', '\uffff', 'ﬁ', '😀', '\u{10000}', '\u{10ffff}'];
+    for (let t = 0; t < 3000; t++) {
+      const keys = Array.from({ length: Math.floor(rnd() * 12) }, () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => alphabet[Math.floor(rnd() * (t % 2 === 0 ? 9 : alphabet.length))] as string).join(''));
+      const want = [...keys].sort(compareCodePoints);
+      assert.deepEqual(sortByCodePoint([...keys]), want, JSON.stringify(keys));
+    }
   });
 });
