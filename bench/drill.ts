@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Drill benchmark (issue 5 §7, issue 15 §5): the full `tuf-ceremony drill
+ * Drill benchmark: the full `tuf-ceremony drill
  * --scenario pep458` (3 keyholders, threshold 2, all 16,384 hash bins
  * published with 160,000 targets, tuf-js and python-tuf as clients), wall
  * time and peak RSS,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Whole-process benchmark (issue 15 §5): what users run. For targets.json
+ * Whole-process benchmark: what users run. For targets.json
  * files of 100,000 and 1,000,000 targets, written with sorted keys (as this
  * tool and python-tuf write) and unsorted (as tuf-js and go-tuf write):
  *

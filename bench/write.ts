@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Writing at PyPI scale (issue 15 §3): a 16,384-bin repository holding
+ * Writing at PyPI scale: a 16,384-bin repository holding
  * TARGETS generated targets (default 1,600,000): every bin signed (Ed25519,
  * canonical bytes) and written with serializeMetadata, a snapshot listing
  * every bin, into a temporary directory that is removed at the end. Prints

@@ -144,7 +144,7 @@ function resolveEntry(
 ): { keyid: string; key: ReturnType<KeyResolver>['key']; source: Source } {
   try {
     const r = resolve(who, kind);
-    // A keyholder's name goes into the signed key object of an offline role (issue 14 §1).
+    // A keyholder's name goes into the signed key object of an offline role.
     const k = r.keyholder === undefined || !bind ? r : withOwner(r.key, r.keyholder);
     return { keyid: k.keyid, key: k.key, source };
   } catch (e) {

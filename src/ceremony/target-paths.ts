@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Target paths people can tell apart (issue 14 §0): NFC, nothing hidden,
+ * Target paths people can tell apart: NFC, nothing hidden,
  * and unique within a role under case folding and normalization. Refused by
  * `targets add` and the draft check, reported by `verify`. Pure.
  */

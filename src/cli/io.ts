@@ -56,7 +56,7 @@ export function processIo(): Io {
 }
 
 /**
- * The one choke point between the commands and the terminal (issue 14 §0):
+ * The one choke point between the commands and the terminal:
  * human text on stdout and stderr passes {@link terminalSafe}, so no
  * control, bidi or invisible character from a file is ever interpreted;
  * `--json` output on stdout passes {@link jsonSafe} (still the same JSON).

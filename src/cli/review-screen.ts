@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Shows a review on the terminal (issue 14 §2): the summary first, one
+ * Shows a review on the terminal: the summary first, one
  * screen whatever the draft's size; then the details through `less` when
  * stdout and stdin are a terminal and `less` is on PATH (quit it to come
  * back to the summary and the prompt), else printed after the summary, with

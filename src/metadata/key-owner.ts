@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Keyholder names inside what is signed (issue 14 §1, docs/decisions.md):
+ * Keyholder names inside what is signed (docs/decisions.md):
  * a key object in a root's `keys` (or a targets role's `delegations.keys`)
  * carries its keyholder's name in tuf-on-ci's field `x-tuf-on-ci-keyowner`,
  * so the SHA-256 the keyholders read aloud covers the name too. The key ID

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * A picture of the trust (issue 14 §6): a root's roles, their keys by
+ * A picture of the trust: a root's roles, their keys by
  * keyholder name and their thresholds, old → new, as inline SVG — no
  * scripts, no external resources, sized for A4. Keys that join are green
  * with `+`, keys that leave red, struck through, with `−`; keys on hardware

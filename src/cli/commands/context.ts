@@ -161,7 +161,7 @@ export function keyResolver(c: Ceremony, extra: readonly KeyMapHolder[] = [], ba
 
 /**
  * A resolved key as it is written into a draft: with its keyholder's name
- * bound in the key object (`x-tuf-on-ci-keyowner`, issue 14 §1), so the
+ * bound in the key object (`x-tuf-on-ci-keyowner`), so the
  * hash the keyholders read aloud covers the name.
  */
 export function boundKey(k: ReturnType<KeyResolver>): ReturnType<KeyResolver> {
