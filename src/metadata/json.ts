@@ -656,6 +656,23 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
       return out;
     }
   }
+  if (end - from <= SMALL_COPY && out.length - end >= end - from) {
+    // Small objects (nearly all), with room after them: copied aside just
+    // past their end and written back in order, all within `out`
+    // (copyWithin: no buffer objects made).
+    const aside = end - from;
+    out.copyWithin(end, from, end);
+    let o = from;
+    for (let k = 0; k < count; k++) {
+      if (k > 0) out[o++] = 44;
+      const r = base + 4 * (order[k] as number);
+      const s = (data[r + 2] as number) + aside;
+      const e = (data[r + 3] as number) + aside;
+      out.copyWithin(o, s, e);
+      o += e - s;
+    }
+    return out;
+  }
   let copy: Buffer;
   let target: Buffer;
   if (end - from <= SMALL_COPY) {
