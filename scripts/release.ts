@@ -111,6 +111,15 @@ async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]>
   return Object.keys(result.metafile.inputs);
 }
 
+/** Writes only the single file into `out` (made if absent), as the release has it; returns its path. */
+export async function buildSingleFileOnly(out: string): Promise<string> {
+  const pkg = readJson<PackageJson>(join(ROOT, 'package.json'));
+  checkManifest(pkg);
+  mkdirSync(out, { recursive: true });
+  await buildSingleFile(pkg, out);
+  return join(out, SINGLE_FILE_NAME);
+}
+
 /** The package directories (under node_modules) that the bundle took files from. */
 function bundledPackageDirs(inputs: readonly string[]): string[] {
   const dirs = new Set<string>();
