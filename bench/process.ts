@@ -14,9 +14,7 @@
  *
  * The three run back to back in each round (paired: the same machine load),
  * CPU time (user + sys) and peak RSS from /usr/bin/time; ratios per round,
- * then their range. Also start-up: `--version` and `--help` against a bare
- * `node -e 0`, and the single-file release (release/tuf-ceremony.mjs, when
- * `npm run release` made it) against the package. Prints figures and the
+ * then their range (start-up is bench/startup.ts). Prints figures and the
  * load average; asserts nothing.
  *
  *   node build/bench/process.js [--sizes 100000,1000000] [--rounds N]
@@ -116,26 +114,6 @@ function verifyBench(sizes: readonly number[], rounds: number): void {
   }
 }
 
-function startupBench(rounds: number): void {
-  console.log('\nstart-up: CPU ms per process (user+sys), medians of paired rounds');
-  const release = join(ROOT, 'release', 'tuf-ceremony.mjs');
-  const rows: [string, string, string[]][] = [
-    ['node -e 0', process.execPath, ['-e', '0']],
-    ['--version', process.execPath, [BIN, '--version']],
-    ['--help', process.execPath, [BIN, '--help']],
-  ];
-  if (existsSync(release)) rows.push(['single file --help', process.execPath, [release, '--help']]);
-  else console.log('  (no release/tuf-ceremony.mjs: run `npm run release` to compare the single file)');
-  const samples = rows.map(() => [] as number[]);
-  for (let i = 0; i < rounds; i++) rows.forEach(([, cmd, args], k) => (samples[k] as number[]).push(measure(cmd, args).cpuS * 1000));
-  const base = samples[0] as number[];
-  rows.forEach(([name], k) => {
-    const s = samples[k] as number[];
-    const ratios = s.map((x, i) => x / (base[i] as number));
-    console.log(`  ${name.padEnd(20)} ${median(s).toFixed(0).padStart(5)} ms   ${k === 0 ? '' : `×${range(ratios)} of node -e 0`}`);
-  });
-}
-
 function main(): void {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);
@@ -144,7 +122,6 @@ function main(): void {
   const sizes = (arg('--sizes') ?? '100000,1000000').split(',').map(Number);
   const rounds = Number(arg('--rounds') ?? '3');
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  startupBench(Math.max(rounds, 10));
   verifyBench(sizes, rounds);
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }

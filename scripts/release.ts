@@ -26,7 +26,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform, type Plugin } from 'esbuild';
 import { PACKAGE_MANIFEST_NAME, packageManifest, SINGLE_FILE_NAME } from '../src/store/self-hash.js';
 import { formatSums } from '../src/store/sums.js';
 import { VERSION } from '../src/version.js';
@@ -85,7 +85,44 @@ function checkManifest(pkg: PackageJson): void {
   }
 }
 
-/** The single file: bin/tuf-ceremony.js and everything it imports, but the optional native packages. */
+/**
+ * Packages that dependencies import but that tuf-ceremony never runs, left
+ * out of the single file (a stub that throws takes their place): every
+ * byte of the single file is read and compiled at each start, even for
+ * `--version`. The npm package keeps them.
+ */
+export const LEFT_OUT: Readonly<Record<string, { readonly exports: string; readonly why: string }>> = {
+  'make-fetch-happen': {
+    exports: 'export default function makeFetchHappen() { throw new Error(WHY); }',
+    why: "tuf-js's default HTTP fetcher (with its proxy, cache and socks stack): the drill gives tuf-js its own loopback fetcher",
+  },
+  '@inquirer/external-editor': {
+    exports: 'export function editAsync() { throw new Error(WHY); }',
+    why: 'the editor prompt of @inquirer/prompts (with its character-set tables): tuf-ceremony asks with password, confirm and input only',
+  },
+};
+
+const leaveOut: Plugin = {
+  name: 'leave-out',
+  setup(b) {
+    const names = Object.keys(LEFT_OUT).map((n) => n.replace(/[/.]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => {
+      const entry = LEFT_OUT[args.path];
+      if (entry === undefined) throw new Error(`no stub for ${args.path}`);
+      const why = `${args.path} is left out of ${SINGLE_FILE_NAME}: ${entry.why}`;
+      return { contents: `const WHY = ${JSON.stringify(why)};\n${entry.exports}\n`, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The single file: bin/tuf-ceremony.js and everything it imports, but the
+ * optional native packages and LEFT_OUT. ASCII only (esbuild escapes
+ * strings; comments are escaped here), so that Node reads it as one-byte
+ * text: a single non-ASCII character in a comment doubles the memory of the
+ * whole source and slows decoding and compiling it.
+ */
 async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]> {
   const file = join(out, SINGLE_FILE_NAME);
   const result = await build({
@@ -98,17 +135,45 @@ async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]>
     format: 'esm',
     // Loaded with import() only when a token is used; they say so when missing.
     external: Object.keys(pkg.optionalDependencies ?? {}),
+    plugins: [leaveOut],
     // CommonJS dependencies (commander) call require() for Node's modules.
     banner: { js: "import { createRequire as __tufCeremonyRequire } from 'node:module';\nconst require = __tufCeremonyRequire(import.meta.url);" },
     legalComments: 'eof',
     sourcemap: false,
     minify: false,
-    charset: 'utf8',
+    charset: 'ascii',
     metafile: true,
     logLevel: 'warning',
+    write: false,
   });
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error('esbuild wrote nothing');
+  writeFileSync(file, await asciiComments(output.text), { mode: 0o755 });
   chmodSync(file, 0o755);
-  return Object.keys(result.metafile.inputs);
+  return Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('left-out:'));
+}
+
+/**
+ * The bundle with every non-ASCII character left (esbuild keeps them in
+ * comments) written as `\u{…}`; refused unless esbuild's own minifier,
+ * which drops comments, makes the same code of both (so only comments
+ * changed).
+ */
+async function asciiComments(code: string): Promise<string> {
+  const ascii = code.replace(/[^\0-\x7f]/gu, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+  if (ascii === code) return code;
+  const strip = async (text: string): Promise<string> => (await transform(text, { minify: true, format: 'esm', charset: 'ascii', legalComments: 'none' })).code;
+  if ((await strip(ascii)) !== (await strip(code))) throw new Error('non-ASCII characters outside comments in the bundle');
+  return ascii;
+}
+
+/** Writes only the single file into `out` (made if absent), as the release has it; returns its path. */
+export async function buildSingleFileOnly(out: string): Promise<string> {
+  const pkg = readJson<PackageJson>(join(ROOT, 'package.json'));
+  checkManifest(pkg);
+  mkdirSync(out, { recursive: true });
+  await buildSingleFile(pkg, out);
+  return join(out, SINGLE_FILE_NAME);
 }
 
 /** The package directories (under node_modules) that the bundle took files from. */

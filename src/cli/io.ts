@@ -18,6 +18,8 @@ export interface Io {
   readonly monotonic?: () => number;
   /** Whether stdout is a terminal (colour). */
   readonly isTTY: boolean;
+  /** The width of the terminal stdout is, if it is one: `--help` wraps to it (else to 80 columns). */
+  readonly columns?: number | undefined;
   /** Whether stderr is a terminal (progress bars; otherwise progress lines). Default: not. */
   readonly stderrIsTTY?: boolean;
   readonly cwd: string;
@@ -49,6 +51,7 @@ export function processIo(): Io {
     now: () => Date.now(),
     monotonic: () => performance.now(),
     isTTY: process.stdout.isTTY,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
     stderrIsTTY: process.stderr.isTTY,
     cwd: process.cwd(),
     prompter: process.stdin.isTTY ? terminalPrompter() : null,

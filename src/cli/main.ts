@@ -43,7 +43,8 @@ function prompter(g: GlobalOptions, io: Io): Io['prompter'] {
   return g.input ? io.prompter : null;
 }
 
-function buildProgram(io: Io, setResult: (code: number) => void): Command {
+/** The command line's commands and options; also read by scripts/help-data.ts for the `--help` fast path. */
+export function buildProgram(io: Io, setResult: (code: number) => void): Command {
   const program = new Command('tuf-ceremony');
   program
     .description('Offline signing ceremonies for the root and targets keys of a TUF repository.')
@@ -56,7 +57,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, getOutHelpWidth: () => io.columns ?? 80 });
 
   program
     .command('verify')

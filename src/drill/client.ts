@@ -13,7 +13,7 @@
  * expiry by the real clock) is tuf-js's own Updater.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { get, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { serveDirectory } from './serve.js';
 
@@ -65,6 +65,8 @@ function rootVersionOf(bytes: Uint8Array): number | null {
  */
 export async function checkClient(input: ClientCheckInput): Promise<ClientCheckResult> {
   const { Updater, BaseFetcher } = await import('tuf-js');
+  // Imported here, not at the top: in the single file a top-level node:http costs every start (Node 22+ loads undici with it).
+  const { get } = await import('node:http');
   // Not exported from the package index; the Updater stops looking for a newer root on this error with 403/404.
   const { DownloadHTTPError } = await import('tuf-js/dist/error.js');
 

@@ -5,7 +5,6 @@
  * only (404 for anything else), closed after use.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -29,6 +28,8 @@ export async function serveDirectory(root: string, only?: readonly string[]): Pr
   const allowed = (path: string): boolean =>
     path.startsWith(top + sep) && (only === undefined || only.some((d) => path.startsWith(join(top, d) + sep)));
   const requests: { path: string; status: number }[] = [];
+  // Imported here, not at the top: in the single file a top-level node:http costs every start (Node 22+ loads undici with it).
+  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     const answer = (path: string, status: number, body?: Buffer): void => {
       requests.push({ path, status });

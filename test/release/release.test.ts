@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
+import { LEFT_OUT } from '../../scripts/release.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const RELEASE_SCRIPT = join(ROOT, 'build', 'scripts', 'release.js');
@@ -114,6 +115,27 @@ describe('offline release', () => {
     const verify = await run(process.execPath, ['tuf-ceremony.mjs', 'verify', EXAMPLE, '--at', AT], { cwd: lone });
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /^verified: final root v3, 8 checks passed, 0 warnings$/m);
+  });
+
+  it('the single file is ASCII, prints --help as the package does, and leaves out only what is never run: the drill still passes with tuf-js', async () => {
+    const bytes = await readFile(join(lone, 'tuf-ceremony.mjs'));
+    assert.equal(bytes.findIndex((b) => b > 0x7f), -1, 'no byte above 0x7f');
+    const text = bytes.toString('latin1');
+    const notices = await readFile(join(a, 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    for (const name of Object.keys(LEFT_OUT)) {
+      assert.ok(text.includes(`${name} is left out of tuf-ceremony.mjs: `), `${name}: its stub`);
+      assert.ok(!text.includes(`node_modules/${name}/`), `${name}: none of its files`);
+      assert.ok(!notices.includes(`\n${name}@`), `${name}: not in the notices`);
+    }
+    for (const args of [['--help'], ['sign', '--help'], ['root', 'draft', '-h']]) {
+      const single = await run(process.execPath, ['tuf-ceremony.mjs', ...args], { cwd: lone });
+      const pkg = await run(process.execPath, [join(ROOT, 'bin', 'tuf-ceremony.js'), ...args]);
+      assert.deepEqual(single, pkg, args.join(' '));
+    }
+    // tuf-js without make-fetch-happen: the drill's client fetches over loopback with its own fetcher.
+    const drill = await run(process.execPath, ['tuf-ceremony.mjs', 'drill', '--scenario', 'bootstrap', '--keyholders', '1', '--clients', 'tuf-js'], { cwd: lone });
+    assert.equal(drill.code, 0, drill.stdout + drill.stderr);
+    assert.match(drill.stdout, /^drill passed in .*tuf-js/m);
   });
 
   it('the single file says clearly that node-hid (tokens) and pkcs11js (a pkcs11: key) are missing: exit 3 with the fix', async () => {

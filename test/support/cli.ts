@@ -18,6 +18,8 @@ export interface CliOptions {
   readonly prompter?: Prompter | null;
   /** Pretend stdout is a terminal (default: not). */
   readonly isTTY?: boolean;
+  /** The terminal's width `--help` wraps to (default: none, 80 columns). */
+  readonly columns?: number;
   /** Pretend stderr is a terminal (default: not). */
   readonly stderrIsTTY?: boolean;
   /** The monotonic clock progress bars read (default: none is given). */
@@ -43,6 +45,7 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
     cwd: opts.cwd ?? process.cwd(),
     prompter: opts.prompter ?? null,
     ...(opts.monotonic === undefined ? {} : { monotonic: opts.monotonic }),
+    ...(opts.columns === undefined ? {} : { columns: opts.columns }),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
