@@ -38,6 +38,8 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
 };
+/** CPU ms from `a` to `b`: readings taken once and reused, since each reading is a system call. */
+const between = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - a.user + b.system - a.system) / 1000;
 
 export function writeRepository(count: number, log: (s: string) => void = () => undefined): WriteResult {
   const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-bench-write-'));
@@ -57,15 +59,16 @@ export function writeRepository(count: number, log: (s: string) => void = () => 
     const w0 = process.cpuUsage();
     const t0 = performance.now();
     const emit = (name: string, signed: Parameters<typeof signMetadata>[0], k: typeof key): Uint8Array => {
-      let c = process.cpuUsage();
+      const c0 = process.cpuUsage();
       const md = signMetadata(signed, [k]);
-      signCpuMs += cpuMs(c);
-      c = process.cpuUsage();
+      const c1 = process.cpuUsage();
       const bytes = serializeMetadata(md, name);
-      serializeCpuMs += cpuMs(c);
-      c = process.cpuUsage();
+      const c2 = process.cpuUsage();
       writeFileSync(join(dir, name), bytes);
-      fileCpuMs += cpuMs(c);
+      const c3 = process.cpuUsage();
+      signCpuMs += between(c0, c1);
+      serializeCpuMs += between(c1, c2);
+      fileCpuMs += between(c2, c3);
       return bytes;
     };
     for (const [bin, entries] of byBin) {

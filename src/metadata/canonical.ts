@@ -7,6 +7,7 @@
  * The output is not always valid JSON (control characters are raw): use it
  * only as the bytes to hash or sign, never as a file format.
  */
+import { type ByteSink, withSink } from './byte-sink.js';
 
 /** Maps a UTF-16 code unit so that comparing mapped units gives code-point order. */
 function fixup(unit: number): number {
@@ -52,9 +53,13 @@ export function sortByCodePoint(keys: string[]): string[] {
 
 const NEEDS_ESCAPE = /["\\]/;
 
+/** `s` with `\` and `"` escaped, the only escapes of canonical JSON. */
+function escapeText(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : s;
+}
+
 function encodeString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
-  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  return '"' + escapeText(s) + '"';
 }
 
 function sortedKeys(o: object): string[] {
@@ -315,7 +320,96 @@ export function canonicalize(value: unknown): string {
   return encode(value);
 }
 
-/** The canonical bytes (UTF-8 of {@link canonicalize}): what TUF signs. */
+/*
+ * Bytes path. `encodeInto` writes what `encode` returns, as UTF-8, straight
+ * into a byte buffer: ASCII byte by byte (only `"` and `\` escaped), the
+ * rest of a string from its first non-ASCII character with utf8Write. It
+ * throws BAIL wherever `encode` would throw, and `encode` then decides, so
+ * the results and errors of {@link canonicalBytes} are exactly those of
+ * `encode`.
+ */
+
+function stringInto(s: string, sink: ByteSink): void {
+  const n = s.length;
+  sink.reserve(2 * n + 2);
+  const buf = sink.buf;
+  let p = sink.len;
+  buf[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      if (!s.isWellFormed()) throw BAIL;
+      sink.len = p;
+      sink.utf8(escapeText(s.slice(i)));
+      sink.byte(34);
+      return;
+    }
+    if (c === 34 || c === 92) buf[p++] = 92;
+    buf[p++] = c;
+  }
+  buf[p++] = 34;
+  sink.len = p;
+}
+
+function encodeInto(v: unknown, sink: ByteSink): void {
+  switch (typeof v) {
+    case 'string':
+      stringInto(v, sink);
+      return;
+    case 'boolean':
+      sink.ascii(v ? 'true' : 'false');
+      return;
+    case 'number':
+      if (!Number.isSafeInteger(v)) throw BAIL;
+      sink.ascii(v === 0 ? '0' : String(v));
+      return;
+    case 'object': {
+      if (v === null) {
+        sink.ascii('null');
+        return;
+      }
+      if (Array.isArray(v)) {
+        sink.byte(91);
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) sink.byte(44);
+          encodeInto(v[i], sink);
+        }
+        sink.byte(93);
+        return;
+      }
+      if (!isPlainObject(v)) throw BAIL;
+      const rec = v as Record<string, unknown>;
+      const keys = sortedKeys(rec);
+      sink.byte(123);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        if (i > 0) sink.byte(44);
+        // A lone surrogate in a key makes stringInto bail.
+        stringInto(k, sink);
+        sink.byte(58);
+        encodeInto(rec[k], sink);
+      }
+      sink.byte(125);
+      return;
+    }
+    default:
+      throw BAIL;
+  }
+}
+
+/**
+ * The canonical bytes (UTF-8 of {@link canonicalize}): what TUF signs.
+ * @throws CanonicalError as {@link canonicalize} does
+ */
 export function canonicalBytes(value: unknown): Buffer {
-  return Buffer.from(canonicalize(value), 'utf8');
+  try {
+    return withSink((sink) => {
+      encodeInto(value, sink);
+      return sink.take();
+    });
+  } catch (e) {
+    // BAIL, or a RangeError (stack or buffer size): the reference decides.
+    if (e !== BAIL && !(e instanceof RangeError)) throw e;
+  }
+  return Buffer.from(encode(value), 'utf8');
 }

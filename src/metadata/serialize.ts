@@ -19,7 +19,8 @@ import { DEFAULT_MAX_DEPTH, formatPath, MAX_JSON_BYTES, type JsonValue } from '.
 import { decodeKey } from './keys.js';
 import { own, TOP_LEVEL_ROLES, type Metadata, type ParsedMetadata, type Root, type Timestamp } from './model.js';
 import { MAX_ROOT_BYTES, metadataFromJson, parseMetadata } from './parse.js';
-import { assertNoControlCharacters } from './plain-text.js';
+import { type ByteSink, withSink } from './byte-sink.js';
+import { assertNoControlCharacters, CONTROL_CHARACTERS } from './plain-text.js';
 
 function write(v: unknown, indent: string, out: string[]): void {
   if (v === null || typeof v !== 'object') {
@@ -136,14 +137,19 @@ function findOrderConflict(v: unknown, path: (string | number)[]): (string | num
  * @throws InputError naming the file and the first field outside it
  */
 export function checkProfile(md: ParsedMetadata): void {
+  checkProfileSeen(md, { control: true, nul: true, wideKey: true });
+}
+
+/** {@link checkProfile}, skipping the walks for nulls and for key orders when the writer saw none. */
+function checkProfileSeen(md: ParsedMetadata, seen: Seen): void {
   const fail = (path: (string | number)[], problem: string): never => {
     throw fieldError(md.file, formatPath(path), `outside the safe profile: ${problem}`);
   };
   if (md.legacy.length > 0) fail(['signed'], md.legacy[0] as string);
   const s = md.signed;
-  const nul = findNull(s, ['signed']);
+  const nul = seen.nul ? findNull(s, ['signed']) : undefined;
   if (nul) fail(nul, 'null values are not written');
-  const mix = findOrderConflict(s, ['signed']);
+  const mix = seen.wideKey ? findOrderConflict(s, ['signed']) : undefined;
   if (mix) {
     fail(mix, 'its keys mix characters beyond U+FFFF with U+E000–U+FFFF, which tuf-js sorts differently from python-tuf and go-tuf (their canonical JSON, and so their signatures, would differ)');
   }
@@ -211,25 +217,88 @@ export function checkProfile(md: ParsedMetadata): void {
   });
 }
 
+/** What {@link writeChecked} saw that later checks must look at. */
+interface Seen {
+  /** A key or string that may hold a refused character (ASCII controls, or any non-ASCII). */
+  control: boolean;
+  /** A null value. */
+  nul: boolean;
+  /** A key beyond ASCII (keys mixing U+E000–U+FFFF with astral characters). */
+  wideKey: boolean;
+}
+
+const HEX = '0123456789abcdef';
+
+const NOT_WRITTEN = 0;
+const ASCII = 1;
+const WIDE = 2;
+
 /**
- * Writes `v` like {@link write} and checks, in the same walk, that the text
- * is what the strict reader reads back as `v` itself: plain objects and
- * arrays (no holes, no foreign prototypes) nested at most 64 deep, safe
- * integers, booleans, null and well-formed strings. False at the first
- * thing that is not (then the text may not even be JSON).
+ * Writes `s` as JSON.stringify does (escaping `"`, `\` and controls), ASCII
+ * byte by byte, a string beyond ASCII through JSON.stringify. Returns
+ * whether it was ASCII, or NOT_WRITTEN for a lone surrogate.
  */
-function writeChecked(v: unknown, indent: string, out: string[], depth: number): boolean {
+function stringChecked(s: string, sink: ByteSink, seen: Seen): number {
+  const n = s.length;
+  const start = sink.len;
+  sink.reserve(6 * n + 2);
+  const buf = sink.buf;
+  let p = start;
+  buf[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x7f) {
+      if (c === 0x7f) {
+        seen.control = true;
+        buf[p++] = c;
+        continue;
+      }
+      if (!s.isWellFormed()) return NOT_WRITTEN;
+      seen.control ||= CONTROL_CHARACTERS.test(s);
+      sink.len = start;
+      sink.utf8(JSON.stringify(s));
+      return WIDE;
+    }
+    if (c === 34 || c === 92) {
+      buf[p++] = 92;
+      buf[p++] = c;
+    } else if (c < 0x20) {
+      seen.control = true;
+      buf[p++] = 92;
+      const short = c === 8 ? 98 : c === 9 ? 116 : c === 10 ? 110 : c === 12 ? 102 : c === 13 ? 114 : 0;
+      if (short !== 0) buf[p++] = short;
+      else {
+        buf[p++] = 117; // \u00XX, lowercase hex as JSON.stringify
+        buf[p++] = 48;
+        buf[p++] = 48;
+        buf[p++] = HEX.charCodeAt(c >> 4);
+        buf[p++] = HEX.charCodeAt(c & 15);
+      }
+    } else buf[p++] = c;
+  }
+  buf[p++] = 34;
+  sink.len = p;
+  return ASCII;
+}
+
+/**
+ * Writes `v` like {@link write}, as UTF-8 into `sink`, and checks, in the
+ * same walk, that the text is what the strict reader reads back as `v`
+ * itself: plain objects and arrays (no holes, no foreign prototypes) nested
+ * at most 64 deep, safe integers, booleans, null and well-formed strings.
+ * False at the first thing that is not (then the text may not even be
+ * JSON). Notes in `seen` what the later checks must walk for.
+ */
+function writeChecked(v: unknown, level: number, sink: ByteSink, seen: Seen): boolean {
   switch (typeof v) {
     case 'string':
-      if (!v.isWellFormed()) return false;
-      out.push(JSON.stringify(v));
-      return true;
+      return stringChecked(v, sink, seen) !== NOT_WRITTEN;
     case 'number':
       if (!Number.isSafeInteger(v) || Object.is(v, -0)) return false;
-      out.push(String(v));
+      sink.ascii(String(v));
       return true;
     case 'boolean':
-      out.push(v ? 'true' : 'false');
+      sink.ascii(v ? 'true' : 'false');
       return true;
     case 'object':
       break;
@@ -237,25 +306,27 @@ function writeChecked(v: unknown, indent: string, out: string[], depth: number):
       return false;
   }
   if (v === null) {
-    out.push('null');
+    seen.nul = true;
+    sink.ascii('null');
     return true;
   }
-  if (depth >= DEFAULT_MAX_DEPTH) return false;
-  const inner = indent + '  ';
+  if (level >= DEFAULT_MAX_DEPTH) return false;
+  const inner = 2 * level + 2;
   if (Array.isArray(v)) {
     if (Object.getPrototypeOf(v) !== Array.prototype) return false;
     if (v.length === 0) {
-      out.push('[]');
+      sink.ascii('[]');
       return true;
     }
-    out.push('[\n');
+    sink.byte(91);
     for (let i = 0; i < v.length; i++) {
       if (!(i in v)) return false;
-      out.push(inner);
-      if (!writeChecked(v[i], inner, out, depth + 1)) return false;
-      out.push(i < v.length - 1 ? ',\n' : '\n');
+      if (i > 0) sink.byte(44);
+      sink.newline(inner);
+      if (!writeChecked(v[i], level + 1, sink, seen)) return false;
     }
-    out.push(indent + ']');
+    sink.newline(inner - 2);
+    sink.byte(93);
     return true;
   }
   const proto: unknown = Object.getPrototypeOf(v);
@@ -263,18 +334,22 @@ function writeChecked(v: unknown, indent: string, out: string[], depth: number):
   const rec = v as Record<string, unknown>;
   const keys = sortByCodePoint(Object.keys(rec));
   if (keys.length === 0) {
-    out.push('{}');
+    sink.ascii('{}');
     return true;
   }
-  out.push('{\n');
+  sink.byte(123);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
-    if (!k.isWellFormed()) return false;
-    out.push(inner + JSON.stringify(k) + ': ');
-    if (!writeChecked(rec[k], inner, out, depth + 1)) return false;
-    out.push(i < keys.length - 1 ? ',\n' : '\n');
+    if (i > 0) sink.byte(44);
+    sink.newline(inner);
+    const written = stringChecked(k, sink, seen);
+    if (written === NOT_WRITTEN) return false;
+    if (written === WIDE) seen.wideKey = true;
+    sink.ascii(': ');
+    if (!writeChecked(rec[k], level + 1, sink, seen)) return false;
   }
-  out.push(indent + '}');
+  sink.newline(inner - 2);
+  sink.byte(125);
   return true;
 }
 
@@ -291,15 +366,26 @@ function writeChecked(v: unknown, indent: string, out: string[], depth: number):
  */
 export function serializeMetadata(md: Metadata, file: string): Uint8Array {
   const value = { signatures: md.signatures, signed: md.signed };
-  assertNoControlCharacters(value, file);
-  const out: string[] = [];
-  const clean = writeChecked(value, '', out, 0);
-  const bytes = Buffer.from(clean ? out.join('') + '\n' : pretty(value), 'utf8');
+  const seen: Seen = { control: false, nul: false, wideKey: false };
+  const written = withSink((sink) => {
+    if (!writeChecked(value, 0, sink, seen)) return undefined;
+    sink.byte(10);
+    return sink.take();
+  });
+  if (written === undefined) {
+    // Not what the reader would read back as this value: the reader says why.
+    assertNoControlCharacters(value, file);
+    const bytes = Buffer.from(pretty(value), 'utf8');
+    checkProfile(parseMetadata(bytes, file, md.signed._type));
+    return bytes;
+  }
+  // The writer saw only ASCII keys and strings without controls, or this walk decides.
+  if (seen.control) assertNoControlCharacters(value, file);
   const limit = md.signed._type === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES;
-  const parsed =
-    clean && bytes.length <= limit
-      ? metadataFromJson(value as unknown as JsonValue, bytes, file, md.signed._type, null)
-      : parseMetadata(bytes, file, md.signed._type);
-  checkProfile(parsed);
-  return bytes;
+  if (written.length > limit) {
+    checkProfile(parseMetadata(written, file, md.signed._type));
+  } else {
+    checkProfileSeen(metadataFromJson(value as unknown as JsonValue, written, file, md.signed._type, null), seen);
+  }
+  return written;
 }

@@ -274,3 +274,65 @@ describe('sortByCodePoint', () => {
     }
   });
 });
+
+describe('canonicalBytes (written straight into bytes)', () => {
+  /** The reference: the UTF-8 of the string encoder, or the error it throws. */
+  const outcome = (f: () => Uint8Array | string): string => {
+    try {
+      const r = f();
+      return 'ok ' + Buffer.from(typeof r === 'string' ? Buffer.from(r, 'utf8') : r).toString('hex');
+    } catch (e) {
+      return e instanceof CanonicalError ? `CanonicalError ${e.path} ${e.message}` : `other ${String(e)}`;
+    }
+  };
+
+  test('property: the UTF-8 of canonicalize on 4,000 random values (unsorted keys, U+E000 and astral keys, escapes, controls)', () => {
+    for (const v of [...randomJson(1515, 2000), ...randomJson(1516, 2000)]) {
+      assert.equal(outcome(() => canonicalBytes(v)), outcome(() => canonicalize(v)), JSON.stringify(v));
+    }
+  });
+
+  test('property: the same errors as canonicalize where a value is refused (floats, lone surrogates, undefined, class instances), 2,000 random values', () => {
+    const rnd = prng(4242);
+    const bad = [1.5, -0.25, 2 ** 53, '\ud800', 'a\udc00b', undefined, new Date(0), () => 1, NaN];
+    for (const v of randomJson(1517, 2000)) {
+      // Put a bad value (or a bad key) at a random place in the tree.
+      let node: unknown = v;
+      while (node !== null && typeof node === 'object' && rnd() < 0.7) {
+        const ks = Object.keys(node);
+        if (ks.length === 0) break;
+        const next = (node as Record<string, unknown>)[ks[Math.floor(rnd() * ks.length)] as string];
+        if (next === null || typeof next !== 'object') break;
+        node = next;
+      }
+      if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+        const b = bad[Math.floor(rnd() * bad.length)];
+        if (rnd() < 0.2) (node as Record<string, unknown>)['k\ud801'] = 1;
+        else (node as Record<string, unknown>)[rnd() < 0.5 ? 'x' : '\u{1F600}'] = b;
+      }
+      assert.equal(outcome(() => canonicalBytes(v)), outcome(() => canonicalize(v)), String(JSON.stringify(v)));
+    }
+  });
+
+  test('agrees with @tufjs/canonical-json on ASCII values with unsorted keys and escapes', () => {
+    const rnd = prng(77);
+    const chars = ['a', 'b', 'Z', '"', '\\', '0', '_', ' '];
+    const str = (): string => Array.from({ length: Math.floor(rnd() * 6) }, () => chars[Math.floor(rnd() * chars.length)] as string).join('');
+    for (let t = 0; t < 1000; t++) {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < 6; i++) o[str()] = rnd() < 0.5 ? str() : { [str()]: [str(), Math.floor(rnd() * 1000)], [str()]: true };
+      assert.equal(Buffer.from(canonicalBytes(o)).toString('hex'), Buffer.from(tufjsCanonicalize(o)).toString('hex'), JSON.stringify(o));
+    }
+  });
+
+  test('a value holding another canonicalBytes call in a getter is written whole (the shared buffer is not reused underneath)', () => {
+    const inner = { b: 'é😀', a: ['x'.repeat(70000)] };
+    const outer = {
+      z: 1,
+      get a(): string {
+        return Buffer.from(canonicalBytes(inner)).toString('utf8');
+      },
+    };
+    assert.equal(Buffer.from(canonicalBytes(outer)).toString('utf8'), canonicalize({ a: canonicalize(inner), z: 1 }));
+  });
+});

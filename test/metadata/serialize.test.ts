@@ -2,11 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { canonicalBytes, canonicalize } from '../../src/metadata/canonical.js';
+import { canonicalBytes, canonicalize, sortByCodePoint } from '../../src/metadata/canonical.js';
+import { MAX_JSON_BYTES, type JsonValue } from '../../src/metadata/json.js';
 import { computeKeyId } from '../../src/metadata/keys.js';
-import type { Metadata, Root, Signed } from '../../src/metadata/model.js';
-import { parseMetadata } from '../../src/metadata/parse.js';
-import { serializeMetadata, stringifySorted } from '../../src/metadata/serialize.js';
+import type { Metadata, Root, Signature, Signed } from '../../src/metadata/model.js';
+import { MAX_ROOT_BYTES, metadataFromJson, parseMetadata } from '../../src/metadata/parse.js';
+import { assertNoControlCharacters } from '../../src/metadata/plain-text.js';
+import { checkProfile, serializeMetadata, stringifySorted } from '../../src/metadata/serialize.js';
 import { verifyThreshold, verifyWithRoot } from '../../src/metadata/verify.js';
 import { signMetadata, testKey } from '../support/keys.js';
 import {
@@ -20,8 +22,11 @@ import {
   fixtureTimestamp,
   getAt,
   keyPath,
+  prng,
+  randomJson,
   readTestdata,
   setAt,
+  TRICKY_CHARS,
   type Tree,
 } from './helpers.js';
 
@@ -280,5 +285,130 @@ describe('serializeMetadata refuses what the profile excludes', () => {
     const role = t.delegations?.roles?.[0];
     assert.ok(role !== undefined && t.delegations !== undefined);
     assert.equal(verifyThreshold('project', role, t.delegations.keys, parsed).met, true);
+  });
+});
+
+/**
+ * serializeMetadata as it was before it wrote into a byte buffer (strings
+ * joined, then UTF-8): the reference its bytes and errors must equal.
+ */
+function legacySerialize(md: Metadata, file: string): Uint8Array {
+  const writeChecked = (v: unknown, indent: string, out: string[], depth: number): boolean => {
+    switch (typeof v) {
+      case 'string':
+        if (!v.isWellFormed()) return false;
+        out.push(JSON.stringify(v));
+        return true;
+      case 'number':
+        if (!Number.isSafeInteger(v) || Object.is(v, -0)) return false;
+        out.push(String(v));
+        return true;
+      case 'boolean':
+        out.push(v ? 'true' : 'false');
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (v === null) {
+      out.push('null');
+      return true;
+    }
+    if (depth >= 64) return false;
+    const inner = indent + '  ';
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+      if (v.length === 0) {
+        out.push('[]');
+        return true;
+      }
+      out.push('[\n');
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) return false;
+        out.push(inner);
+        if (!writeChecked(v[i], inner, out, depth + 1)) return false;
+        out.push(i < v.length - 1 ? ',\n' : '\n');
+      }
+      out.push(indent + ']');
+      return true;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return false;
+    const rec = v as Record<string, unknown>;
+    const keys = sortByCodePoint(Object.keys(rec));
+    if (keys.length === 0) {
+      out.push('{}');
+      return true;
+    }
+    out.push('{\n');
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      if (!k.isWellFormed()) return false;
+      out.push(inner + JSON.stringify(k) + ': ');
+      if (!writeChecked(rec[k], inner, out, depth + 1)) return false;
+      out.push(i < keys.length - 1 ? ',\n' : '\n');
+    }
+    out.push(indent + '}');
+    return true;
+  };
+  const value = { signatures: md.signatures, signed: md.signed };
+  assertNoControlCharacters(value, file);
+  const out: string[] = [];
+  const clean = writeChecked(value, '', out, 0);
+  const bytes = Buffer.from(clean ? out.join('') + '\n' : stringifySorted(value, file), 'utf8');
+  const limit = md.signed._type === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES;
+  const parsed =
+    clean && bytes.length <= limit
+      ? metadataFromJson(value as unknown as JsonValue, bytes, file, md.signed._type, null)
+      : parseMetadata(bytes, file, md.signed._type);
+  checkProfile(parsed);
+  return bytes;
+}
+
+describe('serializeMetadata writes what it wrote before, byte for byte', () => {
+  const outcome = (f: () => Uint8Array): string => {
+    try {
+      return 'ok ' + Buffer.from(f()).toString('hex');
+    } catch (e) {
+      return e instanceof InputError ? `InputError ${String(e.field)} ${e.message}` : `other ${String(e)}`;
+    }
+  };
+
+  test('property: the same bytes or the same error (file and field) as the string-joining writer, 3,000 random metadata', () => {
+    const rnd = prng(20261207);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const str = (n: number): string => Array.from({ length: Math.floor(rnd() * n) }, () => pick(TRICKY_CHARS)).join('');
+    const odd = [null, 1.5, -0, 2 ** 53, '\ud800', undefined, 'ABCDEF', 'x\u202ey', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'];
+    const base = envelopes();
+    const names = Object.keys(base);
+    const randomJsonValues = randomJson(977, 3000);
+    for (let t = 0; t < 3000; t++) {
+      const md = clone(base[pick(names)] as unknown as Tree) as unknown as Metadata;
+      const s = md.signed as unknown as Record<string, unknown>;
+      if (s['_type'] === 'targets' && rnd() < 0.8) {
+        const targets: Record<string, unknown> = {};
+        const ascii = rnd() < 0.5;
+        for (let i = Math.floor(rnd() * 30); i > 0; i--) {
+          const path = ascii ? `pkg/${String(Math.floor(rnd() * 1e6))}/${pick(['a', 'B', '"', '\\', '_'])}.whl` : str(6);
+          const file: Record<string, unknown> = { length: Math.floor(rnd() * 1e9), hashes: { sha256: rnd() < 0.97 ? 'ab'.repeat(32) : 'AB'.repeat(32) } };
+          if (rnd() < 0.1) file['custom'] = randomJsonValues[t];
+          if (rnd() < 0.03) file[pick(['length', 'custom', str(3)])] = pick(odd);
+          targets[path] = file;
+        }
+        s['targets'] = targets;
+      }
+      if (rnd() < 0.1) s[pick(['x-note', str(4), 'version', 'expires'])] = rnd() < 0.5 ? pick(odd) : randomJsonValues[(t * 7) % 3000];
+      if (rnd() < 0.05) (md.signatures as Signature[]).push({ keyid: pick(['ab'.repeat(32), str(3)]), sig: pick(['cd'.repeat(64), '']) });
+      assert.equal(outcome(() => serializeMetadata(md, 'random.json')), outcome(() => legacySerialize(md, 'random.json')), `case ${String(t)}`);
+    }
+  });
+
+  test('a root past the size limit is refused as before', () => {
+    const md = envelopes()['root'] as Metadata;
+    (md.signed as unknown as Record<string, unknown>)['x-note'] = 'x'.repeat(MAX_ROOT_BYTES);
+    const got = outcome(() => serializeMetadata(md, 'big.json'));
+    assert.match(got, /^InputError/);
+    assert.equal(got, outcome(() => legacySerialize(md, 'big.json')));
   });
 });
