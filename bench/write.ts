@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDelegatedTargets, makeSnapshot, type ServedMetadata } from '../src/ceremony/online.js';
+import { listedMetadata, makeDelegatedTargets, makeSnapshot, type ListedMetadata } from '../src/ceremony/online.js';
 import type { TargetFile } from '../src/metadata/model.js';
 import { serializeMetadata } from '../src/metadata/serialize.js';
 import { binForPath, binNames } from '../src/metadata/verify.js';
@@ -52,7 +52,7 @@ export function writeRepository(count: number, log: (s: string) => void = () => 
     log(`  ${count.toLocaleString('en-US')} targets generated: ${String(Math.round(generateCpuMs))} ms CPU (not counted as writing)`);
     const key = testKey('bench/write/bins');
     const snapshotKey = testKey('bench/write/snapshot');
-    const listed: ServedMetadata[] = [];
+    const listed: ListedMetadata[] = [];
     let signCpuMs = 0;
     let serializeCpuMs = 0;
     let fileCpuMs = 0;
@@ -73,7 +73,8 @@ export function writeRepository(count: number, log: (s: string) => void = () => 
     };
     for (const [bin, entries] of byBin) {
       const bytes = emit(`1.${bin}.json`, makeDelegatedTargets(1, '2031-01-01T00:00:00Z', entries), key);
-      listed.push({ name: `${bin}.json`, version: 1, bytes });
+      // Hashed now, as drill does: a snapshot needs the META entry, not the bytes.
+      listed.push(listedMetadata({ name: `${bin}.json`, version: 1, bytes }));
     }
     emit('1.snapshot.json', makeSnapshot(1, '2031-01-01T00:00:00Z', listed), snapshotKey);
     return {

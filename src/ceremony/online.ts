@@ -39,10 +39,26 @@ export function targetFileFor(bytes: Uint8Array): TargetFile {
   return { length: bytes.length, hashes: { sha256: sha256(bytes), sha512: createHash('sha512').update(bytes).digest('hex') } };
 }
 
+/**
+ * A file the snapshot will list, by its META entry: hashed as soon as it is
+ * written, so a writer of 16,384 bins need not hold every bin's bytes until
+ * the snapshot (held, they are hundreds of MB outside the JavaScript heap,
+ * and each 64 MB more of them sets off a full garbage collection).
+ */
+export interface ListedMetadata {
+  readonly name: string;
+  readonly meta: MetaFile;
+}
+
+/** The {@link ListedMetadata} of a file as served. */
+export function listedMetadata(file: ServedMetadata): ListedMetadata {
+  return { name: file.name, meta: metaFileFor(file.version, file.bytes) };
+}
+
 /** Snapshot version `version`, listing each file (spec §snapshot.json: targets.json and every delegated role). */
-export function makeSnapshot(version: number, expires: string, files: readonly ServedMetadata[]): Snapshot {
+export function makeSnapshot(version: number, expires: string, files: readonly (ServedMetadata | ListedMetadata)[]): Snapshot {
   const meta: Record<string, MetaFile> = {};
-  for (const f of files) meta[f.name] = metaFileFor(f.version, f.bytes);
+  for (const f of files) meta[f.name] = 'meta' in f ? f.meta : metaFileFor(f.version, f.bytes);
   return { _type: 'snapshot', spec_version: SPEC_VERSION, version, expires, meta };
 }
 

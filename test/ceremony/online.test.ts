@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  listedMetadata,
   makeDelegatedTargets,
   makeSnapshot,
   makeTimestamp,
@@ -50,6 +51,17 @@ describe('online roles', () => {
     const md = parseMetadata(serializeMetadata(await signWith(ts, [signer]), 'timestamp.json'), 'timestamp.json', 'timestamp');
     const r = verifyThreshold('timestamp', { keyids: [key.keyid], threshold: 1 }, { [key.keyid]: key.tuf }, md);
     assert.equal(r.met, true, 'signed over the canonical bytes by the online key');
+  });
+
+  it('a snapshot from files hashed as they were written (listedMetadata) is the snapshot from their bytes', () => {
+    const served = [
+      { name: 'targets.json', version: 3, bytes: targetsBytes },
+      { name: 'bins-3.json', version: 1, bytes: targetBytes },
+    ];
+    const fromBytes = makeSnapshot(2, EXPIRES, served);
+    assert.deepEqual(makeSnapshot(2, EXPIRES, served.map(listedMetadata)), fromBytes);
+    assert.deepEqual(makeSnapshot(2, EXPIRES, [listedMetadata(served[0] as (typeof served)[0]), served[1] as (typeof served)[1]]), fromBytes);
+    assert.deepEqual(listedMetadata(served[1] as (typeof served)[1]), { name: 'bins-3.json', meta: { version: 1, length: targetBytes.length, hashes: { sha256: sha('sha256', targetBytes) } } });
   });
 
   it('signWith signs with every signer, in order', async () => {

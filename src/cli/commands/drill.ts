@@ -30,7 +30,8 @@ import {
   signWith,
   targetFileFor,
   targetFileNames,
-  type ServedMetadata,
+  listedMetadata,
+  type ListedMetadata,
 } from '../../ceremony/online.js';
 import { makePublicKeyFile } from '../../crypto/proof.js';
 import type { Signer } from '../../crypto/signer.js';
@@ -475,7 +476,7 @@ class Drill {
 
     const targetsBytes = await readFile(join(repoMeta, 'targets.json'));
     const targetsVersion = (JSON.parse(targetsBytes.toString('utf8')) as { signed: { version: number } }).signed.version;
-    const listed: ServedMetadata[] = [{ name: 'targets.json', version: targetsVersion, bytes: targetsBytes }];
+    const listed: ListedMetadata[] = [listedMetadata({ name: 'targets.json', version: targetsVersion, bytes: targetsBytes })];
     const entry = targetFileFor(targetBytes);
     const written: string[] = [];
     this.published.push({ path: plan.targetPath, bytes: Buffer.from(targetBytes) });
@@ -497,7 +498,7 @@ class Drill {
       const binsSigner = signer('bins');
       for (const [bin, entries] of byBin) {
         const md = await signWith(makeDelegatedTargets(1, expires, entries), [binsSigner]);
-        listed.push({ name: `${bin}.json`, version: 1, bytes: await write(metadataFileName(bin, 1, true), md) });
+        listed.push(listedMetadata({ name: `${bin}.json`, version: 1, bytes: await write(metadataFileName(bin, 1, true), md) }));
       }
       const holding = [...new Set(this.published.map((t) => binForPath(sr, t.path)))];
       written.push(`${String(byBin.size)} bins 1.${plan.bins.namePrefix}-*.json (${generated.toLocaleString('en-US')} generated targets and ${String(this.published.length)} real ones, in ${holding.join(', ')})`);
