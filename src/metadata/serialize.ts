@@ -231,7 +231,7 @@ function checkProfileSeen(md: ParsedMetadata, seen: Seen): void {
 
 /** What {@link writeChecked} saw that later checks must look at. */
 interface Seen {
-  /** A key or string that may hold a refused character (ASCII controls, or any non-ASCII). */
+  /** A key or string holding a refused character, or a newline (allowed in PEM): assertNoControlCharacters decides. */
   control: boolean;
   /** A null value. */
   nul: boolean;
