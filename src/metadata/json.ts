@@ -8,9 +8,9 @@
  * UTF-8 and excessive nesting, and names the file and the field path in every
  * message. It is pure: bytes in, a JSON value out.
  *
- * It runs the native `JSON.parse` for syntax and values, then one linear scan
- * of the same text for what `JSON.parse` hides; the scan may assume the text
- * is well-formed JSON.
+ * It runs the native `JSON.parse` for syntax and values, and one linear scan
+ * of the same text for what `JSON.parse` hides; the scan's verdict counts
+ * only for text `JSON.parse` accepted (it may run first).
  */
 import { constants, isUtf8 } from 'node:buffer';
 import { fieldError, InputError } from '../errors.js';
@@ -286,8 +286,9 @@ class IntStack {
 }
 
 /**
- * The one pass over the bytes, run after `JSON.parse` accepted their text,
- * for files in any key order: it vouches for the strict checks and copies
+ * The one pass over the bytes, whose result counts only when `JSON.parse`
+ * accepts their text (on other text it ends, with no meaning), for files in
+ * any key order: it vouches for the strict checks and copies
  * the canonical bytes of the value of the top-level key `key` (metadata's
  * `signed`) in the same scan, without serializing the parsed value.
  *
@@ -767,7 +768,8 @@ function moveAroundLargest(
   if (o !== end) throw new Error(`canonical scan: an object of ${String(end - from)} bytes was rewritten as ${String(o - from)}`);
 }
 
-function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {
+/** Size, BOM and UTF-8: what is refused before the text is decoded. */
+function checkBytes(bytes: Uint8Array, file: string, opts: ParseJsonOptions): void {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length > maxBytes || bytes.length > MAX_JSON_BYTES) {
     throw new InputError(
@@ -782,6 +784,10 @@ function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions):
   }
   // Checked first (native, vectorized), then decoded without replacement characters.
   if (!isUtf8(bytes)) throw new InputError(`${file}: not valid UTF-8`, { file });
+}
+
+/** The text decoded (after {@link checkBytes}) and parsed by `JSON.parse`, whose errors name the file and place. */
+function decodeParsed(bytes: Uint8Array, file: string): { text: string; value: JsonValue } {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let value: JsonValue;
   try {
@@ -794,6 +800,11 @@ function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions):
     throw new InputError(`${file}: not valid JSON${where}: ${reason}`, { file, cause });
   }
   return { text, value };
+}
+
+function decodeChecked(bytes: Uint8Array, file: string, opts: ParseJsonOptions): { text: string; value: JsonValue } {
+  checkBytes(bytes, file, opts);
+  return decodeParsed(bytes, file);
 }
 
 /**
@@ -833,11 +844,20 @@ export function parseJsonWithMember(
   key: string,
   opts: ParseJsonOptions = {}
 ): ParsedJson {
-  // The decoded text is not kept while the scan runs (memory: it is as big
-  // as the file); the rare fallback decodes the bytes again.
-  const { value } = decodeChecked(bytes, file, opts);
+  checkBytes(bytes, file, opts);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const canonical = canonicalScan(bytes, maxDepth, byteOf(key));
+  // The scan runs before JSON.parse builds its objects: its big buffers
+  // (external memory, which sets off full collections) are then allocated
+  // while the heap is small, and the decoded text is not alive during it.
+  // Its result counts only when JSON.parse accepts the same text; on text
+  // JSON.parse refuses it may return anything, but it always ends.
+  let canonical: Buffer | boolean;
+  try {
+    canonical = canonicalScan(bytes, maxDepth, byteOf(key));
+  } catch {
+    canonical = false;
+  }
+  const { value } = decodeParsed(bytes, file);
   if (canonical !== false) return { value, canonicalBytes: canonical === true ? undefined : canonical };
   new Scanner(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, maxDepth).run();
   return { value, canonicalBytes: undefined };

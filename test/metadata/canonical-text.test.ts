@@ -282,6 +282,25 @@ describe('parseJsonWithMember: canonical bytes of signed read off the text', () 
     assert.equal(fast, 300, 'every text took the one scan and matched the reference');
   });
 
+  test('truncated and corrupted texts (the scan runs before JSON.parse): the same value or the same error as parseJson, 1,500 cases', () => {
+    const rnd = prng(1500);
+    const base = JSON.stringify({ signed: { z: 1, targets: { 'b/x': { length: 3, hashes: { sha256: 'ab' } }, 'a/é': { custom: { q: 'x\\"y' }, length: 1 } }, a: [1, { c: 2, b: null }] }, signatures: [] });
+    const junk = ['{', '}', '[', ']', '"', '\\', ',', ':', '1', '-', '.', 'e', ' ', 'x', '\u00e9'];
+    for (let t = 0; t < 1500; t++) {
+      let text = base;
+      const kind = t % 3;
+      if (kind === 0) text = base.slice(0, Math.floor(rnd() * base.length));
+      else if (kind === 1) {
+        const at = Math.floor(rnd() * base.length);
+        text = base.slice(0, at) + (junk[Math.floor(rnd() * junk.length)] as string) + base.slice(at + 1);
+      } else {
+        const at = Math.floor(rnd() * base.length);
+        text = base.slice(0, at) + base.slice(at + 1 + Math.floor(rnd() * 4));
+      }
+      viaText(text);
+    }
+  });
+
   test('parseMetadata takes it for sorted files and gives the reference bytes', () => {
     const signed = { ...fixtureTargets(), custom_note: 'Grüße 😀' } as Record<string, unknown>;
     const sortedText = (v: unknown): string =>
