@@ -149,179 +149,22 @@ function encode(v: unknown): string {
   }
 }
 
-/*
- * Fast path. For JSON values, `JSON.stringify` (native, one flat string)
- * already writes the canonical text of a subtree whose objects are plain with
- * keys in code-point order and whose numbers are safe integers, except that it
- * escapes control characters (\b \f \n \r \t \u00XX), which canonical
- * JSON emits raw, and lone surrogates (\uDXXX), which canonical JSON refuses.
- * `walk` checks the first part without building strings; `plain` stringifies
- * and undoes those escapes. Anything unusual (a non-JSON value, an unsafe
- * number, a lone surrogate, a foreign prototype) throws BAIL, and `encode`
- * above, the reference implementation, recomputes the whole value: so
- * results and errors are exactly those of `encode`.
- */
-
 /** Thrown by the fast path when `encode` must decide. Never escapes this module. */
 class Bail extends Error {}
 const BAIL = new Bail('canonical fast path bailed out');
 
-/** Undoes the escapes `JSON.stringify` adds beyond \" and \\. */
-function unescapeControls(s: string, first: number): string {
-  let out = '';
-  let last = 0;
-  let i = first;
-  while (i !== -1) {
-    let rep: string;
-    let len = 2;
-    switch (s.charCodeAt(i + 1)) {
-      case 34: // \"
-      case 92: // \\
-        i = s.indexOf('\\', i + 2);
-        continue;
-      case 98:
-        rep = '\b';
-        break;
-      case 102:
-        rep = '\f';
-        break;
-      case 110:
-        rep = '\n';
-        break;
-      case 114:
-        rep = '\r';
-        break;
-      case 116:
-        rep = '\t';
-        break;
-      default: {
-        // \uXXXX: a control character, or a lone surrogate (refused).
-        const code = parseInt(s.slice(i + 2, i + 6), 16);
-        if (code >= 0xd800) throw BAIL;
-        rep = String.fromCharCode(code);
-        len = 6;
-      }
-    }
-    out += s.slice(last, i) + rep;
-    last = i + len;
-    i = s.indexOf('\\', last);
-  }
-  return out + s.slice(last);
-}
-
-/** Canonical text of a subtree `walk` found clean. */
-function plain(v: unknown): string {
-  const s = JSON.stringify(v);
-  const b = s.indexOf('\\');
-  return b === -1 ? s : unescapeControls(s, b);
-}
-
-/** Objects and arrays `walk` has entered in this call of `canonicalize`. */
-let containers = 0;
-
-/** Up to this many objects and arrays, `encode` is faster than JSON.stringify. */
-const SMALL_VALUE = 8;
-
 /**
- * Checks a subtree. Returns null when it is clean (`plain` gives its
- * canonical text), else its canonical text, built around its clean parts
- * (objects whose keys are out of order are not clean).
- */
-function walk(v: unknown): string | null {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return null;
-    case 'number':
-      if (!Number.isSafeInteger(v)) throw BAIL;
-      return null;
-    case 'object': {
-      if (v === null) return null;
-      containers++;
-      if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) throw BAIL;
-        const n = v.length;
-        let parts: (string | null)[] | null = null;
-        for (let i = 0; i < n; i++) {
-          const r = walk(v[i]);
-          if (r !== null) {
-            parts ??= new Array<string | null>(n).fill(null);
-            parts[i] = r;
-          }
-        }
-        if (parts === null) return null;
-        let out = '[';
-        for (let i = 0; i < n; i++) {
-          if (i > 0) out += ',';
-          out += parts[i] ?? plain(v[i]);
-        }
-        return out + ']';
-      }
-      if (!isPlainObject(v)) throw BAIL;
-      const rec = v as Record<string, unknown>;
-      const keys = Object.keys(rec);
-      const n = keys.length;
-      let sorted = true;
-      for (let i = 1; i < n; i++) {
-        if (compareCodePoints(keys[i - 1] as string, keys[i] as string) > 0) {
-          sorted = false;
-          break;
-        }
-      }
-      let parts: Map<string, string> | null = null;
-      for (let i = 0; i < n; i++) {
-        const k = keys[i] as string;
-        const x = rec[k];
-        // Strings and safe integers inline: most values are leaves.
-        if (typeof x === 'string') continue;
-        if (typeof x === 'number' && Number.isSafeInteger(x)) continue;
-        const r = walk(x);
-        if (r !== null) {
-          parts ??= new Map();
-          parts.set(k, r);
-        }
-      }
-      if (sorted && parts === null) return null;
-      if (!sorted) sortByCodePoint(keys);
-      let out = '{';
-      for (let i = 0; i < n; i++) {
-        const k = keys[i] as string;
-        if (!k.isWellFormed()) throw BAIL;
-        if (i > 0) out += ',';
-        out += encodeString(k) + ':' + (parts?.get(k) ?? plain(rec[k]));
-      }
-      return out + '}';
-    }
-    default:
-      throw BAIL;
-  }
-}
-
-/**
- * Returns the canonical JSON text of a JSON value.
+ * Returns the canonical JSON text of a JSON value: the UTF-8 of
+ * {@link canonicalBytes}, read back.
  * @throws CanonicalError (a TypeError) for floats, unsafe integers, undefined, functions,
  *   non-plain objects and lone surrogates.
  */
 export function canonicalize(value: unknown): string {
-  // A toJSON on a shared prototype would change what JSON.stringify writes.
-  const fast = !('toJSON' in Object.prototype) && !('toJSON' in Array.prototype);
-  if (fast) {
-    try {
-      containers = 0;
-      const text = walk(value);
-      if (text !== null) return text;
-      // Small values (key objects): the reference encoder is faster than JSON.stringify.
-      return containers <= SMALL_VALUE ? encode(value) : plain(value);
-    } catch (e) {
-      // BAIL, or a RangeError (stack or string length): the reference decides.
-      if (e !== BAIL && !(e instanceof RangeError)) throw e;
-    }
-  }
-  return encode(value);
+  return canonicalBytes(value).toString('utf8');
 }
 
 /*
- * Bytes path. `encodeInto` writes what `encode` returns, as UTF-8, straight
+ * Fast path. `encodeInto` writes what `encode` returns, as UTF-8, straight
  * into a byte buffer: ASCII byte by byte (only `"` and `\` escaped), the
  * rest of a string from its first non-ASCII character with utf8Write. It
  * throws BAIL wherever `encode` would throw, and `encode` then decides, so

@@ -12,7 +12,7 @@
  * Nothing here reads files, the clock or randomness.
  */
 import { createHash, createPublicKey, verify, constants, type KeyObject } from 'node:crypto';
-import { canonicalize } from './canonical.js';
+import { canonicalBytes } from './canonical.js';
 import { ecSpkiPointProblem, keyWeakness } from './key-strength.js';
 import type { JsonObject } from './json.js';
 
@@ -43,7 +43,7 @@ export type DecodedKey =
  * written, extra fields (`keyid_hash_algorithms`, `x-…`) included.
  */
 export function computeKeyId(key: unknown): string {
-  return createHash('sha256').update(canonicalize(key), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalBytes(key)).digest('hex');
 }
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
