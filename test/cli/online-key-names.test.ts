@@ -86,4 +86,28 @@ describe('online keys show the names of their public key files', () => {
     const d = await fx.ok(fx.ws, ['diff', 'root']);
     assert.ok(d.stdout.includes(`+ no keyholder name (ed25519 key ${computeKeyId(IMPOSTOR.tuf).slice(0, 16)})`), d.stdout);
   });
+
+  it('a hostile file in keys/ (malformed, duplicate keys, a float, another name, oversized) is exit 2 naming it, and nothing is written', async () => {
+    const file = join(fx.ws, 'keys', 'ts2.pub.json');
+    const good = await readFile(file, 'utf8');
+    const draft = await readFile(join(fx.ws, 'drafts', 'root.json'), 'utf8');
+    const cases: [string, string, RegExp][] = [
+      ['truncated', good.slice(0, good.length >> 1), /keys\/ts2\.pub\.json: not valid JSON/],
+      ['duplicate key', good.replace('{', '{\n  "name": "ts2",'), /keys\/ts2\.pub\.json.*duplicate/],
+      ['a float', good.replace(/"created": "[^"]*"/, '"created": 1.5'), /keys\/ts2\.pub\.json/],
+      ['another name', good.replace('"name": "ts2"', '"name": "ts3"'), /keys\/ts2\.pub\.json: holds the key of "ts3"/],
+      ['oversized', good + ' '.repeat(70 * 1024), /keys\/ts2\.pub\.json/],
+    ];
+    try {
+      for (const [what, text, want] of cases) {
+        await writeFile(file, text);
+        const r = await fx.run(fx.ws, ['diff', 'root']);
+        assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+        assert.match(r.stderr, want, what);
+        assert.equal(await readFile(join(fx.ws, 'drafts', 'root.json'), 'utf8'), draft, `${what}: the draft is unchanged`);
+      }
+    } finally {
+      await writeFile(file, good);
+    }
+  });
 });
