@@ -33,21 +33,30 @@ export function pathLookalikeKey(path: string): string {
 
 /**
  * Pairs of target paths of one role that differ only by case or Unicode
- * normalization: each is `[earlier, later]` in code point order.
+ * normalization: each is `[earlier, later]` in code point order. The paths
+ * are distinct (a role's target keys).
  */
-export function lookalikePaths(paths: Iterable<string>): [string, string][] {
-  // Grouped by their shared form first; only groups of two or more are sorted.
-  const byKey = new Map<string, string | string[]>();
+export function lookalikePaths(paths: readonly string[]): [string, string][] {
+  // Two distinct paths that are each their own shared form (lower-case
+  // ASCII: nearly all) can never share it, so a group always holds a path
+  // that is not. Those are grouped first (none: no pairs, no map of every
+  // path); then the others join the group their own text names.
+  const byKey = new Map<string, string[]>();
   for (const p of paths) {
     const k = pathLookalikeKey(p);
+    if (k === p) continue;
     const seen = byKey.get(k);
-    if (seen === undefined) byKey.set(k, p);
-    else if (typeof seen === 'string') byKey.set(k, [seen, p]);
+    if (seen === undefined) byKey.set(k, [p]);
     else seen.push(p);
+  }
+  if (byKey.size === 0) return [];
+  for (const p of paths) {
+    if (pathLookalikeKey(p) !== p) continue;
+    byKey.get(p)?.push(p);
   }
   const pairs: [string, string][] = [];
   for (const group of byKey.values()) {
-    if (typeof group === 'string') continue;
+    if (group.length < 2) continue;
     group.sort(compareCodePoints);
     const first = group[0] as string;
     for (const p of group.slice(1)) pairs.push([first, p]);

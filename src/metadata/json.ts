@@ -14,6 +14,7 @@
  */
 import { constants, isUtf8 } from 'node:buffer';
 import { fieldError, InputError } from '../errors.js';
+import { readCanonical } from './canonical-read.js';
 
 /** A JSON value as this tool reads it: integers only. */
 export type JsonValue =
@@ -286,11 +287,18 @@ class IntStack {
 }
 
 /**
- * The one pass over the bytes, whose result counts only when `JSON.parse`
- * accepts their text (on other text it ends, with no meaning), for files in
- * any key order: it vouches for the strict checks and copies
- * the canonical bytes of the value of the top-level key `key` (metadata's
- * `signed`) in the same scan, without serializing the parsed value.
+ * The one pass over the bytes, for files in any key order. It checks the
+ * JSON grammar itself (RFC 8259, as `JSON.parse`: structure, literals,
+ * number syntax, control characters and escapes in strings; UTF-8 was
+ * checked before) and what `JSON.parse` hides, and copies canonical bytes
+ * in the same scan, without serializing a parsed value:
+ *
+ * - `keyBytes` given: the canonical bytes of the value of that top-level key
+ *   (metadata's `signed`), into a new buffer;
+ * - `inPlace`: the canonical bytes of the whole document, written over
+ *   `bytes` itself (the file's bytes are gone afterwards, also when it
+ *   returns false). Canonical bytes are never longer than the text they
+ *   come from, so the copy never overtakes the reading.
  *
  * Whitespace outside strings is dropped; strings are copied as they stand
  * when they hold no backslash, else decoded and written the canonical way
@@ -300,16 +308,18 @@ class IntStack {
  * to); while its keys come in increasing byte order (= code-point order),
  * each is only compared with the previous one. An object whose keys do not
  * is sorted when it closes: its keys by byte, a duplicate is two equal
- * neighbours, and its copied members are written back in that order. Keys
- * with a backslash, duplicates, floats, long numbers, `-0` inside `key`'s
- * value, too deep nesting, a `key` whose value is not an object or array:
- * it returns false, and {@link Scanner} (the reference, whose errors name
- * the path) and the reference encoder decide.
+ * neighbours, and its copied members are written back in that order.
  *
- * @returns the member's canonical bytes; true when the text passed but has
- *   no such member (or none was asked for); false when the reference must run
+ * Anything else returns false, and {@link Scanner} (the reference, whose
+ * errors name the path) and the reference encoder decide: text that is not
+ * JSON, keys with a backslash, duplicates, floats, long numbers, `-0` in
+ * what is copied, too deep nesting, a `key` whose value is not an object or
+ * array. True means the text is JSON this reader accepts (JSON.parse gives
+ * its value), with no such member (or none asked for).
+ *
+ * @returns the canonical bytes; true (see above); false when the reference must run
  */
-function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array | null): Buffer | boolean {
+function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array | null, inPlace = false): Buffer | boolean {
   const n = bytes.length;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Strings and indentation are mostly long runs: read (and copied) four
@@ -325,20 +335,25 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
   const openedAt = new Int32Array(maxDepth + 1);
   /** Per member of the open objects: key start, key end (after its quote), copy start, copy end. */
   const members = new IntStack();
-  /** The member's canonical bytes while they are copied (`state` 2). */
-  let out: Buffer | null = null;
-  let dst: DataView | null = null;
+  /** Where the canonical bytes are copied to (`state` 2 or 4). */
+  let out: Buffer | null = inPlace ? buf : null;
+  let dst: DataView | null = inPlace ? src : null;
   let o = 0;
   let result: Buffer | null = null;
-  /** 0 looking for `key`, 1 `key` read, 2 inside its value, 3 past it. */
-  let state = 0;
+  /** 0 looking for `key`, 1 `key` read, 2 inside its value, 3 past it, 4 copying everything (in place). */
+  let state = inPlace ? 4 : 0;
   let depth = 0;
-  let expectKey = false;
+  /** What may come next: a value, a key, the colon after a key, or a comma or close after a value. */
+  let expect: number = VALUE;
+  /** Just after `{` or `[`: a close may come. */
+  let opened = false;
   let i = 0;
   while (i < n) {
     const c = bytes[i] as number;
     if (c === 34) {
       // A string: up to the next quote.
+      const expectKey = expect === KEY;
+      if (!expectKey && expect !== VALUE) return false;
       const start = i;
       const copyStart = o;
       if (out !== null) out[o++] = 34;
@@ -348,7 +363,8 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
           const w = src.getUint32(i, true);
           const q = w ^ 0x22222222; // a zero byte where w has a quote
           const b = w ^ 0x5c5c5c5c; // ... or a backslash
-          if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+          // ... or a byte below 0x20 (a control character, refused raw)
+          if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | ((w - 0x20202020) & ~w)) & 0x80808080) break;
           if (dst !== null) {
             dst.setUint32(o, w, true);
             o += 4;
@@ -357,7 +373,7 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
         }
         const d = bytes[i];
         if (d === 34) break;
-        if (d === undefined) return false;
+        if (d === undefined || d < 32) return false;
         if (d === 92) {
           // An escape: keys are left to the reference; values are decoded.
           if (expectKey) return false;
@@ -369,7 +385,10 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
             for (let k = end - 1; bytes[k] === 92; k--) backslashes++;
             if ((backslashes & 1) === 0) break;
           }
-          const value = JSON.parse(buf.toString('utf8', start, end + 1)) as string;
+          // In place, the string's start is already copied (and may be
+          // written over): decoded from the copy and the rest.
+          const text = inPlace ? buf.toString('utf8', copyStart, o) + buf.toString('utf8', i, end + 1) : buf.toString('utf8', start, end + 1);
+          const value = JSON.parse(text) as string;
           if (!value.isWellFormed()) return false;
           if (out !== null) {
             o = copyStart + 1 + out.write(value.replace(CANONICAL_ESCAPES, '\\$&'), copyStart + 1, 'utf8');
@@ -382,8 +401,12 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
       }
       if (out !== null) out[o++] = 34;
       i++;
-      if (!expectKey) continue;
-      expectKey = false;
+      opened = false;
+      if (!expectKey) {
+        expect = AFTER_VALUE;
+        continue;
+      }
+      expect = COLON;
       const base = memberBase[depth] as number;
       const m = members.length;
       if (m > base) {
@@ -391,19 +414,24 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
         if (increasing[depth] === 1) {
           // Compare with the previous key, quotes included: the first
           // differing byte decides, and a key ends (quote) before any longer one.
+          // (In place, both as copied: the key's text may be written over.)
+          const ks = inPlace ? copyStart : start;
           const ps = data[m - 4] as number;
           const pl = (data[m - 3] as number) - ps;
           const kl = i - start;
           const len = pl < kl ? pl : kl;
           let k = 1;
-          while (k < len && bytes[ps + k] === bytes[start + k]) k++;
+          while (k < len && bytes[ps + k] === bytes[ks + k]) k++;
           if (k === len) return false; // the same key
-          const x = bytes[start + k] as number;
+          const x = bytes[ks + k] as number;
           const y = bytes[ps + k] as number;
           if (x === 34 || (y !== 34 && x < y)) increasing[depth] = 0;
         }
       }
-      members.push4(start, i, copyStart, -1);
+      // In place, keys are compared where they were copied to: their text
+      // may be written over before their object closes.
+      if (inPlace) members.push4(copyStart, o, copyStart, -1);
+      else members.push4(start, i, copyStart, -1);
       if (depth === 1 && state === 0 && keyBytes !== null && i - start === keyBytes.length) {
         let k = 1;
         while (k < keyBytes.length && bytes[start + k] === keyBytes[k]) k++;
@@ -423,6 +451,7 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
         break;
       case 123: // {
       case 91: // [
+        if (expect !== VALUE) return false;
         if (depth >= maxDepth) return false;
         if (state === 1) {
           state = 2;
@@ -433,7 +462,8 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
         depth++;
         openedAt[depth] = o;
         if (out !== null) out[o++] = c;
-        expectKey = c === 123;
+        expect = c === 123 ? KEY : VALUE;
+        opened = true;
         inObject[depth] = c === 123 ? 1 : 0;
         memberBase[depth] = members.length;
         increasing[depth] = 1;
@@ -441,24 +471,23 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
       case 125: // }
       case 93: {
         // ]
+        if (depth === 0 || inObject[depth] !== (c === 125 ? 1 : 0)) return false;
+        if (expect !== AFTER_VALUE && !(opened && expect === (c === 125 ? KEY : VALUE))) return false;
         if (c === 125) {
           const base = memberBase[depth] as number;
           if (members.length > base) {
             members.data[members.length - 1] = o;
             if (increasing[depth] === 0) {
-              const sorted = sortMembers(bytes, members, base, out, openedAt[depth] as number);
+              const sorted = sortMembers(inPlace ? buf : bytes, members, base, out, openedAt[depth] as number, inPlace ? i - 1 : -1);
               if (sorted === false) return false;
-              if (sorted !== null && sorted !== out) {
-                out = sorted;
-                dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
-              }
             }
           }
           members.length = base;
         }
         if (out !== null) out[o++] = c;
         depth--;
-        expectKey = false;
+        expect = AFTER_VALUE;
+        opened = false;
         if (state === 2 && depth === 1) {
           state = 3;
           result = (out as Buffer).subarray(0, o);
@@ -468,33 +497,54 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
         break;
       }
       case 44: // ,
+        if (expect !== AFTER_VALUE || depth === 0) return false;
         if (state === 1) return false; // the member's value is not an object or array
         if (inObject[depth] === 1) {
           members.data[members.length - 1] = o;
-          expectKey = true;
+          expect = KEY;
+        } else {
+          expect = VALUE;
         }
         if (out !== null) out[o++] = c;
         break;
       case 58: // :
+        if (expect !== COLON) return false;
+        expect = VALUE;
         if (out !== null) out[o++] = c;
         break;
       case 116: // true
       case 110: // null
       case 102: {
         // false
-        const end = c === 102 ? i + 4 : i + 3;
+        if (expect !== VALUE) return false;
+        const word = c === 116 ? TRUE : c === 110 ? NULL : FALSE;
+        for (let k = 1; k < word.length; k++) if (bytes[i + k - 1] !== word[k]) return false;
+        const end = i + word.length - 1;
         if (out !== null) {
           out[o++] = c;
           while (i < end) out[o++] = bytes[i++] as number;
         }
         i = end;
+        expect = AFTER_VALUE;
+        opened = false;
         break;
       }
       default: {
-        // A number (JSON.parse accepted it): '-' or a digit first.
+        // A number: '-'? then 0 or a digit 1-9 and more digits (fraction and exponent: see below).
+        if (expect !== VALUE) return false;
         const start = i - 1;
-        if (c === 45 && bytes[i] === 48 && state === 2) return false; // -0 is written 0
+        let first = c;
+        if (c === 45) {
+          first = bytes[i] ?? 0;
+          if (first === 48 && (state === 2 || state === 4)) return false; // -0 is written 0
+        }
+        if (first < 48 || first > 57) return false;
         if (out !== null) out[o++] = c;
+        if (c === 45) {
+          if (out !== null) out[o++] = first;
+          i++;
+        }
+        if (first === 48 && (bytes[i] ?? 0) >= 48 && (bytes[i] ?? 0) <= 57) return false; // a leading zero
         for (;;) {
           const d = bytes[i] as number;
           if (d >= 48 && d <= 57) {
@@ -507,12 +557,25 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
           }
         }
         if (i - start - (c === 45 ? 1 : 0) > 15) return false; // maybe beyond 2^53-1
+        expect = AFTER_VALUE;
+        opened = false;
       }
     }
   }
+  if (depth !== 0 || expect !== AFTER_VALUE) return false;
   if (state === 1 || state === 2) return false;
+  if (inPlace) return buf.subarray(0, o);
   return result ?? true;
 }
+
+/** What {@link canonicalScan} expects next. */
+const VALUE = 0;
+const KEY = 1;
+const COLON = 2;
+const AFTER_VALUE = 3;
+const TRUE = new TextEncoder().encode('true');
+const FALSE = new TextEncoder().encode('false');
+const NULL = new TextEncoder().encode('null');
 
 /** Compares two keys by their bytes (quotes included: a key ends before any longer one). */
 function compareKeys(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
@@ -632,7 +695,7 @@ function insertionSortOrShell(bytes: Uint8Array, data: Int32Array, base: number,
  * buffer now holding the copy is returned (`out`, or a new one for a big
  * object); else null.
  */
-function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Buffer | null, openedAt: number): Buffer | null | false {
+function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Buffer | null, openedAt: number, limit: number): Buffer | null | false {
   const data = members.data;
   const count = (members.length - base) >> 2;
   let order: Int32Array;
@@ -657,7 +720,9 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
       return out;
     }
   }
-  if (end - from <= SMALL_COPY && out.length - end >= end - from) {
+  // Room after the object: to the end of `out`, or in place to where the
+  // reading is (`limit`: what lies beyond is not read yet).
+  if (end - from <= SMALL_COPY && (limit >= 0 ? limit : out.length) - end >= end - from) {
     // Small objects (nearly all), with room after them: copied aside just
     // past their end and written back in order, all within `out`
     // (copyWithin: no buffer objects made).
@@ -674,34 +739,31 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
     }
     return out;
   }
+  // Copied aside (small objects through `scratch`, big ones into a buffer
+  // of their size) and written back in order.
   let copy: Buffer;
-  let target: Buffer;
   if (end - from <= SMALL_COPY) {
-    // Small objects (nearly all): copied aside and written back in order.
     copy = scratch;
     if (end - from <= NATIVE_COPY) for (let k = from; k < end; k++) copy[k - from] = out[k] as number;
-    else out.copy(copy, 0, from, end);
-    target = out;
+    else copy.set(out.subarray(from, end));
   } else {
-    // Big ones: written in order into a new buffer, which replaces `out`.
-    copy = out;
-    target = Buffer.allocUnsafe(out.length);
-    out.copy(target, 0, 0, from);
+    copy = Buffer.allocUnsafe(end - from);
+    out.copy(copy, 0, from, end);
   }
-  const shift = copy === out ? 0 : from;
   let o = from;
   for (let k = 0; k < count; k++) {
-    if (k > 0) target[o++] = 44;
+    if (k > 0) out[o++] = 44;
     const r = base + 4 * (order[k] as number);
-    const s = (data[r + 2] as number) - shift;
-    const e = (data[r + 3] as number) - shift;
+    const s = (data[r + 2] as number) - from;
+    const e = (data[r + 3] as number) - from;
     if (e - s <= NATIVE_COPY) {
-      for (let m = s; m < e; m++) target[o++] = copy[m] as number;
+      for (let m = s; m < e; m++) out[o++] = copy[m] as number;
     } else {
-      o += copy.copy(target, o, s, e);
+      out.set(copy.subarray(s, e), o);
+      o += e - s;
     }
   }
-  return target;
+  return out;
 }
 
 /** Copies shorter than this are byte loops; longer ones native (memcpy). */
@@ -861,4 +923,30 @@ export function parseJsonWithMember(
   if (canonical !== false) return { value, canonicalBytes: canonical === true ? undefined : canonical };
   new Scanner(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, maxDepth).run();
   return { value, canonicalBytes: undefined };
+}
+
+/**
+ * {@link parseJsonWithMember} for a caller that no longer needs the file's
+ * bytes: the canonical bytes of the whole document are written over them
+ * (`canonicalScan` in place) and the value is read off those
+ * ({@link readCanonical}), so no decoded copy of the text is ever made.
+ * The same checks; `bytes` holds the canonical bytes afterwards, whatever
+ * the outcome.
+ *
+ * @returns undefined when the text needs the reference reader (anything the
+ *   scan leaves to it, valid or not): the caller reads the file again and
+ *   calls {@link parseJsonWithMember}, whose errors name the field.
+ * @throws InputError for what is refused before the scan (size, BOM, UTF-8)
+ */
+export function parseJsonConsuming(bytes: Uint8Array, file: string, key: string, opts: ParseJsonOptions = {}): ParsedJson | undefined {
+  checkBytes(bytes, file, opts);
+  let canonical: Buffer | boolean;
+  try {
+    canonical = canonicalScan(bytes, opts.maxDepth ?? DEFAULT_MAX_DEPTH, null, true);
+  } catch {
+    canonical = false;
+  }
+  if (typeof canonical === 'boolean') return undefined;
+  const { value, member } = readCanonical(canonical, key);
+  return { value, canonicalBytes: member === undefined ? undefined : canonical.subarray(member[0], member[1]) };
 }

@@ -111,8 +111,14 @@ export interface Metadata<T extends Signed = Signed> {
 export interface ParsedMetadata<T extends Signed = Signed> extends Metadata<T> {
   /** File name used in messages. */
   readonly file: string;
-  /** The exact bytes read (snapshot and timestamp hash these). */
+  /**
+   * The exact bytes read (snapshot and timestamp hash these); empty when
+   * the reader wrote over them (`parseMetadataConsuming`, verify of a large
+   * file: it hashed them first).
+   */
   readonly bytes: Uint8Array;
+  /** The file's length in bytes. */
+  readonly size: number;
   /** The canonical bytes of `signed`: what the signatures cover. */
   readonly signedBytes: Buffer;
   /** `expires` as milliseconds since the epoch. */

@@ -7,7 +7,7 @@
 import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
 import { parseExpires } from './expires.js';
-import { formatPath, MAX_JSON_BYTES, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
+import { formatPath, MAX_JSON_BYTES, parseJsonConsuming, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { explainKeyId, describeKeyIdMismatch } from './keyid-forms.js';
 import { computeKeyId, type TufKey } from './keys.js';
 import {
@@ -249,15 +249,17 @@ function targetShape(t: JsonValue | undefined): 0 | 1 | 2 {
   if (typeof len !== 'number' || !Number.isSafeInteger(len) || len < 0) return 0;
   const h = t['hashes'];
   if (!isPlainObj(h)) return 0;
-  const algs = Object.keys(h);
-  if (algs.length === 0) return 0;
+  // for-in, not Object.keys: no array per target (a JSON object has only
+  // own enumerable keys; Object.prototype has none).
+  let count = 0;
   let result: 1 | 2 = 1;
-  for (const alg of algs) {
+  for (const alg in h) {
+    count++;
     const shape = hexDigestShape(h[alg]);
     if (shape === 0) return 0;
     if (shape === 2) result = 2;
   }
-  return result;
+  return count === 0 ? 0 : result;
 }
 
 function checkTargets(g: Guard, s: JsonObject): void {
@@ -338,12 +340,39 @@ export function parseMetadata(bytes: Uint8Array, file: string, expected?: RoleTy
   return metadataFromJson(json, bytes, file, expected, signedFromText);
 }
 
+const CONSUMED = new Uint8Array(0);
+
+/**
+ * {@link parseMetadata} for a caller that no longer needs the file's bytes
+ * (verify of a large file, which takes its length and hashes first): the
+ * canonical bytes are written over them and the value is read off those
+ * (json.ts, `parseJsonConsuming`), so the file is held once. The result's
+ * `bytes` is empty; `size` is the file's length.
+ *
+ * @returns undefined when the file needs the reference reader: the caller
+ *   reads it again and calls {@link parseMetadata}, which names the field
+ *   at fault (`bytes` is no longer the file either way).
+ */
+export function parseMetadataConsuming<T extends RoleType>(bytes: Uint8Array, file: string, expected: T): ParsedMetadata<SignedByType[T]> | undefined {
+  const size = bytes.length;
+  const parsed = parseJsonConsuming(bytes, file, 'signed', { maxBytes: expected === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES });
+  if (parsed === undefined) return undefined;
+  return metadataFromJson(parsed.value, CONSUMED, file, expected, parsed.canonicalBytes, size) as ParsedMetadata<SignedByType[T]>;
+}
+
 /**
  * The checks of {@link parseMetadata} on a JSON value already read (or, for
  * the writer, about to be written as `bytes`). `signedFromText` null: the
  * canonical bytes are not wanted (`signedBytes` is then empty).
  */
-export function metadataFromJson(json: JsonValue, bytes: Uint8Array, file: string, expected: RoleType | undefined, signedFromText: Buffer | undefined | null): ParsedMetadata {
+export function metadataFromJson(
+  json: JsonValue,
+  bytes: Uint8Array,
+  file: string,
+  expected: RoleType | undefined,
+  signedFromText: Buffer | undefined | null,
+  size: number = bytes.length
+): ParsedMetadata {
   const g: Guard = new Guard(file);
   const top = g.object(json, []);
   const signed = g.object(top['signed'], ['signed']);
@@ -395,6 +424,7 @@ export function metadataFromJson(json: JsonValue, bytes: Uint8Array, file: strin
   return {
     file,
     bytes,
+    size,
     signed: signed as unknown as Signed,
     signatures: sigs as unknown as ParsedMetadata['signatures'],
     signedBytes: signedFromText === null ? Buffer.alloc(0) : signedBytesOf(g, signed, signedFromText),

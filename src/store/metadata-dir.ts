@@ -73,6 +73,7 @@ export function metadataDirSource(dir: string, maxBytes = DEFAULT_MAX_BYTES): Me
   const listed = new Set(names);
   return {
     names,
+    fresh: true,
     read(name: string): Uint8Array | undefined {
       if (!listed.has(name)) return undefined;
       const p = join(dir, ...name.split('/'));

@@ -165,8 +165,8 @@ export class ClientJudge {
           this.reject(['python-tuf', 'tuf-js'], 'timestamp-extra-meta', f, `timestamp meta lists ${extra.join(', ')} beside snapshot.json; the client re-emits only snapshot.json, so the signature fails`);
         }
         for (const [name, m] of Object.entries(s.meta)) this.metaHashes(f, name, m.hashes);
-        if (md.bytes.length > MAX_TIMESTAMP_BYTES) {
-          this.reject(ALL, 'size-default-max', f, `timestamp is ${String(md.bytes.length)} bytes, more than the ${String(MAX_TIMESTAMP_BYTES)} clients download`);
+        if (md.size > MAX_TIMESTAMP_BYTES) {
+          this.reject(ALL, 'size-default-max', f, `timestamp is ${String(md.size)} bytes, more than the ${String(MAX_TIMESTAMP_BYTES)} clients download`);
         }
         break;
       }
@@ -177,8 +177,8 @@ export class ClientJudge {
   listedSize(md: ParsedMetadata, hasLength: boolean): void {
     if (hasLength) return;
     const max = md.signed._type === 'snapshot' ? MAX_SNAPSHOT_BYTES : md.signed._type === 'targets' ? MAX_TARGETS_BYTES : Infinity;
-    if (md.bytes.length > max) {
-      this.reject(ALL, 'size-default-max', md.file, `${String(md.bytes.length)} bytes and no length listed for it: clients download at most ${String(max)} bytes`);
+    if (md.size > max) {
+      this.reject(ALL, 'size-default-max', md.file, `${String(md.size)} bytes and no length listed for it: clients download at most ${String(max)} bytes`);
     }
   }
 

@@ -137,7 +137,17 @@ export function quirkyRepo(spec: QuirkSpec = {}): QuirkRepo {
   return { files, signers };
 }
 
-/** A {@link MetadataSource} over files in memory. */
+/**
+ * A {@link MetadataSource} over files in memory: a copy on every read, as a
+ * directory gives (fresh: verify reads them in place, as it does files on disk).
+ */
 export function memorySource(files: ReadonlyMap<string, Uint8Array>): MetadataSource {
-  return { names: [...files.keys()].sort(), read: (n) => files.get(n) };
+  return {
+    names: [...files.keys()].sort(),
+    fresh: true,
+    read: (n) => {
+      const b = files.get(n);
+      return b === undefined ? undefined : Uint8Array.from(b);
+    },
+  };
 }

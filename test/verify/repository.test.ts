@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { metadataDirSource } from '../../src/store/metadata-dir.js';
 import { verifyRepository, type VerifyReport } from '../../src/verify/repository.js';
 import { memorySource, quirkyRepo, rsaPkcs1Signer, testSigner } from '../support/quirky-repo.js';
@@ -172,5 +173,57 @@ describe('consistent_snapshot false: the files clients download are judged', () 
     const report = verify(new Map([...repo.files, ['9.targets.json', Buffer.from('{"signed":{},"signatures":[]}')]]));
     assert.equal(report.ok, true, report.failures.join('\n'));
     assert.deepEqual([...report.verifiedFiles].sort(), ['1.root.json', 'root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
+  });
+});
+
+describe('files read in place (a fresh source): the file held once', () => {
+  // A target path with a quote is written with an escape in its key, which
+  // the in-place reader leaves to the reference: verify reads the file again.
+  const quoted = (signed: Obj): void => {
+    (signed['targets'] as Obj)['dir/"quoted".txt'] = { length: 2, hashes: { sha256: 'ab'.repeat(32) } };
+  };
+
+  function counting(files: ReadonlyMap<string, Uint8Array>, second?: ReadonlyMap<string, Uint8Array>) {
+    const reads = new Map<string, number>();
+    const src = {
+      names: [...files.keys()].sort(),
+      fresh: true,
+      read: (n: string): Uint8Array | undefined => {
+        const count = (reads.get(n) ?? 0) + 1;
+        reads.set(n, count);
+        const b = (count > 1 ? second?.get(n) : undefined) ?? files.get(n);
+        return b === undefined ? undefined : Uint8Array.from(b);
+      },
+    };
+    return { src, reads };
+  }
+
+  test('every file is read once and verifies; the source bytes given stay as they were', () => {
+    const repo = quirkyRepo();
+    const before = new Map([...repo.files].map(([n, b]) => [n, Buffer.from(b)]));
+    const { src, reads } = counting(repo.files);
+    const report = verifyRepository(src, { atMs: AT });
+    assert.equal(report.ok, true, report.failures.join('\n'));
+    assert.equal(reads.get('1.targets.json'), 1);
+    for (const [n, b] of before) assert.deepEqual(Buffer.from(repo.files.get(n) as Uint8Array), b, n);
+  });
+
+  test('a file the reference must read is read again, and verifies when it is the same file', () => {
+    const repo = quirkyRepo({ hooks: { targets: quoted } });
+    const { src, reads } = counting(repo.files);
+    const report = verifyRepository(src, { atMs: AT });
+    assert.equal(report.ok, true, report.failures.join('\n'));
+    assert.equal(reads.get('1.targets.json'), 2);
+  });
+
+  test('a file that changed between the two reads: refused (exit 2), naming it, even when the new one verifies', () => {
+    const first = quirkyRepo({ hooks: { targets: quoted } });
+    // The same keys, another target list: a file that verifies on its own.
+    const second = quirkyRepo({ hooks: { targets: (s) => { quoted(s); (s['targets'] as Obj)['b.txt'] = { length: 1, hashes: { sha256: 'cd'.repeat(32) } }; } } });
+    const { src } = counting(first.files, new Map([['1.targets.json', second.files.get('1.targets.json') as Uint8Array]]));
+    assert.throws(
+      () => verifyRepository(src, { atMs: AT }),
+      (e: unknown) => e instanceof InputError && /^1\.targets\.json: changed while verify read it/.test(e.message) && e.exitCode === 2
+    );
   });
 });

@@ -52,6 +52,7 @@ function withProgress<T>(io: Io, source: MetadataSource, work: (s: MetadataSourc
   const seen = new Set<string>();
   const counted: MetadataSource = {
     names: source.names,
+    fresh: source.fresh === true,
     read: (name) => {
       seen.add(name);
       bar.update(seen.size, Math.max(seen.size, source.names.length));

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Builds the JSON value of canonical bytes that this reader's own scan
+ * wrote (json.ts, `canonicalScan` in place): no whitespace, strings that
+ * escape only `"` and `\` (every other character as its UTF-8, control
+ * characters included), integers of at most 15 digits, keys in code-point
+ * order with no duplicates. That grammar is all it reads: it is not a
+ * parser for text from outside, which `canonicalScan` has checked before
+ * it wrote these bytes. It is pure.
+ *
+ * Why: `JSON.parse` needs the file as a JS string, a second copy of the
+ * file beside the bytes. Reading the value off the canonical bytes, which
+ * were written over the file's own bytes, keeps one copy: peak memory of
+ * `verify` on a large targets.json is the file and the parsed value.
+ */
+import type { JsonValue } from './json.js';
+
+/** Short ASCII strings seen (keys, repeated values such as "sdist"): one string each. */
+const CACHE_SIZE = 4096;
+const CACHE_MAX = 24;
+
+/** The value of canonical bytes, and where the value of a top-level key stands in them. */
+export interface CanonicalRead {
+  readonly value: JsonValue;
+  /** [start, end) of the value of the top-level member asked for; undefined when absent. */
+  readonly member: readonly [number, number] | undefined;
+}
+
+const ESCAPED = /\\(["\\])/g;
+
+export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
+  const n = buf.length;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const last4 = n - 4;
+  const cache: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE);
+  let i = 0;
+  let member: [number, number] | undefined;
+
+  const fail = (what: string): never => {
+    throw new Error(`internal: canonical bytes not as written (${what} at byte ${String(i)})`);
+  };
+
+  /** A string whose opening quote is at `i`. */
+  const str = (): string => {
+    const s = ++i;
+    let plain = true;
+    let ascii = true;
+    for (;;) {
+      while (i <= last4) {
+        const w = view.getUint32(i, true);
+        const q = w ^ 0x22222222;
+        const b = w ^ 0x5c5c5c5c;
+        if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | w) & 0x80808080) break;
+        i += 4;
+      }
+      const c = buf[i];
+      if (c === 34) break;
+      if (c === undefined) fail('an unclosed string');
+      if (c === 92) {
+        plain = false;
+        i += 2;
+        continue;
+      }
+      if ((c as number) >= 128) ascii = false;
+      i++;
+    }
+    const e = i++;
+    if (!plain) return buf.toString('utf8', s, e).replace(ESCAPED, '$1');
+    if (!ascii) return buf.toString('utf8', s, e);
+    const len = e - s;
+    if (len > CACHE_MAX) return buf.toString('latin1', s, e);
+    let h = len;
+    for (let k = s; k < e; k++) h = (Math.imul(h, 31) + (buf[k] as number)) | 0;
+    const slot = h & (CACHE_SIZE - 1);
+    const seen = cache[slot];
+    if (seen !== undefined && seen.length === len) {
+      let k = 0;
+      while (k < len && seen.charCodeAt(k) === buf[s + k]) k++;
+      if (k === len) return seen;
+    }
+    const made = buf.toString('latin1', s, e);
+    cache[slot] = made;
+    return made;
+  };
+
+  const value = (depth: number): JsonValue => {
+    const c = buf[i];
+    switch (c) {
+      case 34:
+        return str();
+      case 123: {
+        i++;
+        const o: Record<string, JsonValue> = {};
+        if (buf[i] === 125) {
+          i++;
+          return o;
+        }
+        for (;;) {
+          if (buf[i] !== 34) fail('a key');
+          const k = str();
+          if (buf[i++] !== 58) fail('a colon');
+          const start = i;
+          const v = value(depth + 1);
+          if (depth === 0 && k === memberKey) member = [start, i];
+          // As JSON.parse does: an own property, whatever the key.
+          if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+          else o[k] = v;
+          const d = buf[i++];
+          if (d === 44) continue;
+          if (d === 125) return o;
+          return fail('a comma or brace');
+        }
+      }
+      case 91: {
+        i++;
+        const a: JsonValue[] = [];
+        if (buf[i] === 93) {
+          i++;
+          return a;
+        }
+        for (;;) {
+          a.push(value(depth + 1));
+          const d = buf[i++];
+          if (d === 44) continue;
+          if (d === 93) return a;
+          return fail('a comma or bracket');
+        }
+      }
+      case 116:
+        i += 4;
+        return true;
+      case 102:
+        i += 5;
+        return false;
+      case 110:
+        i += 4;
+        return null;
+      default: {
+        const neg = c === 45;
+        if (neg) i++;
+        let x = 0;
+        const s = i;
+        for (;;) {
+          const d = buf[i];
+          if (d === undefined || d < 48 || d > 57) break;
+          x = x * 10 + (d - 48);
+          i++;
+        }
+        if (i === s) fail('a value');
+        return neg ? -x : x;
+      }
+    }
+  };
+
+  const v = value(0);
+  if (i !== n) fail('bytes after the value');
+  return { value: v, member };
+}
