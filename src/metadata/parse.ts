@@ -6,6 +6,7 @@
  */
 import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
+import { keysAsRead } from './canonical-read.js';
 import { parseExpires } from './expires.js';
 import { formatPath, MAX_JSON_BYTES, parseJsonConsuming, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { explainKeyId, describeKeyIdMismatch } from './keyid-forms.js';
@@ -268,7 +269,7 @@ function checkTargets(g: Guard, s: JsonObject): void {
   // inline, and the Guard (which builds the field path) runs only when a
   // check fails, so the messages are the same. (Object.keys, not
   // Object.values: the latter is slower on a 100,000-key object.)
-  for (const path of Object.keys(targets)) {
+  for (const path of keysAsRead(targets) ?? Object.keys(targets)) {
     const t = targets[path];
     const shape = targetShape(t);
     if (shape === 0) {

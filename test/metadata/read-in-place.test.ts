@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalBytes, compareCodePoints } from '../../src/metadata/canonical.js';
+import { keysAsRead } from '../../src/metadata/canonical-read.js';
 import { InputError } from '../../src/errors.js';
 import { parseJsonConsuming, parseJsonWithMember, type ParseJsonOptions } from '../../src/metadata/json.js';
 import { parseMetadata, parseMetadataConsuming } from '../../src/metadata/parse.js';
@@ -152,6 +153,23 @@ describe('the in-place reader', () => {
     }
     assert.equal(check('{"signed":' + '['.repeat(70) + ']'.repeat(70) + '}'), 'refused');
     assert.equal(check('{"signed":' + '['.repeat(5) + ']'.repeat(5) + '}', { maxDepth: 4 }), 'refused');
+  });
+
+  test('a big object remembers its keys as Object.keys gives them; not when some look like array indices', () => {
+    const rnd = prng(2024);
+    for (const withIndex of [false, true]) {
+      const targets: Record<string, unknown> = {};
+      for (let n = 0; n < 3000; n++) targets[`p/${Math.floor(rnd() * 1e9).toString(36)}-${String(n)}.whl`] = { length: n, hashes: { sha256: 'ab' } };
+      if (withIndex) targets['42'] = { length: 1, hashes: { sha256: 'cd' } };
+      const bytes = Buffer.from(scrambled({ signatures: [], signed: { targets } }, rnd), 'utf8');
+      assert.equal(check(Buffer.from(bytes)), 'value');
+      const got = parseJsonConsuming(bytes, FILE, 'signed');
+      const read = ((got?.value as Record<string, Record<string, object>>)['signed'] as Record<string, object>)['targets'] as object;
+      if (withIndex) assert.equal(keysAsRead(read), undefined);
+      else assert.deepEqual(keysAsRead(read), Object.keys(read));
+      // Small objects never do.
+      assert.equal(keysAsRead((read as Record<string, object>)[Object.keys(read)[5] as string] as object), undefined);
+    }
   });
 
   test('a __proto__ key is an own property, as JSON.parse makes it', () => {
