@@ -225,5 +225,19 @@ describe('files read in place (a fresh source): the file held once', () => {
       () => verifyRepository(src, { atMs: AT }),
       (e: unknown) => e instanceof InputError && /^1\.targets\.json: changed while verify read it/.test(e.message) && e.exitCode === 2
     );
+    // timestamp.json, which nothing lists by hash (held to a SHA-512 of the first read).
+    const quotedTs = (t: Obj): void => {
+      t['x-"note"'] = 'a';
+    };
+    const ts1 = quirkyRepo({ hooks: { targets: quoted, timestamp: quotedTs } });
+    const ts2 = quirkyRepo({ expires: '2032-01-01T00:00:00Z', hooks: { targets: quoted, timestamp: quotedTs } });
+    const same = counting(ts1.files);
+    assert.equal(verifyRepository(same.src, { atMs: AT }).ok, true);
+    assert.equal(same.reads.get('timestamp.json'), 2);
+    const changed = counting(ts1.files, new Map([['timestamp.json', ts2.files.get('timestamp.json') as Uint8Array]]));
+    assert.throws(
+      () => verifyRepository(changed.src, { atMs: AT }),
+      (e: unknown) => e instanceof InputError && /^timestamp\.json: changed while verify read it/.test(e.message)
+    );
   });
 });
