@@ -30,7 +30,8 @@ import { fileURLToPath } from 'node:url';
 import { build, transform, type Plugin } from 'esbuild';
 import { PACKAGE_MANIFEST_NAME, packageManifest, SINGLE_FILE_NAME } from '../src/store/self-hash.js';
 import { formatSums } from '../src/store/sums.js';
-import { hideProgram, PROGRAM_FIRST_LINE, PROGRAM_FUNCTION, PROGRAM_PARAMETERS } from './single-file-main.js';
+import { hideProgram } from './single-file.js';
+import { PROGRAM_FIRST_LINE, PROGRAM_FUNCTION } from './single-file-main.js';
 import { VERSION } from '../src/version.js';
 
 /** The repository: build/scripts/release.js is two levels down. */
@@ -166,7 +167,7 @@ async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]>
     // Loaded with import() only when a token is used; they say so when missing.
     external: Object.keys(pkg.optionalDependencies ?? {}),
     plugins: [leaveOut],
-    define: { 'import.meta.url': PROGRAM_PARAMETERS[3] },
+    define: { 'import.meta.url': '__tufCeremonyUrl' },
   });
   const launcherBuild = await build({ ...COMMON, entryPoints: ['bin/tuf-ceremony.js'], format: 'esm', plugins: [lazyMain] });
   const launcherInputs = Object.keys(launcherBuild.metafile.inputs).sort(byName);
