@@ -25,8 +25,6 @@
  * is this module's `import()` (the same resolution from the single file:
  * `node:` modules, the optional native packages beside it).
  */
-import { compileFunction } from 'node:vm';
-import { createRequire } from 'node:module';
 
 /** The name of the function whose body is the comment holding the program. */
 export const PROGRAM_FUNCTION = '__tufCeremonyProgram';
@@ -62,6 +60,9 @@ let loaded: Program | undefined;
 /** Compiles and runs the program, once, and returns its exports. */
 function program(): Program {
   if (loaded !== undefined) return loaded;
+  // Not imported at the top: --version and --help need neither module.
+  const { compileFunction } = process.getBuiltinModule('node:vm');
+  const { createRequire } = process.getBuiltinModule('node:module');
   const define = compileFunction(programText(__tufCeremonyProgram.toString()), [...PROGRAM_PARAMETERS], {
     filename: import.meta.url,
     lineOffset: PROGRAM_FIRST_LINE - 1,
