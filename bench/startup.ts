@@ -106,11 +106,18 @@ function commandLines(commands: boolean): string[][] {
   return out;
 }
 
+/** A command line as the tables name it. */
+function short(args: readonly string[]): string {
+  if (args[0] === 'verify' && args.length > 2) return 'verify (example)';
+  if (args[0] === 'drill') return 'drill (bootstrap, tuf-js)';
+  return args.join(' ');
+}
+
 /** Every variant runs every command line; `node -e 0` first. */
 function cases(node: string, variants: readonly (readonly [string, string])[], lines: readonly string[][]): Case[] {
   const out: Case[] = [{ name: 'node -e 0', argv: [node, '-e', '0'] }];
   for (const [label, file] of variants) {
-    for (const args of lines) out.push({ name: `${label} ${args.map((a) => (a.startsWith('/') ? '…' : a)).join(' ')}`, argv: [node, file, ...args] });
+    for (const args of lines) out.push({ name: `${label} ${short(args)}`, argv: [node, file, ...args] });
   }
   return out;
 }
@@ -158,7 +165,7 @@ function bench(node: string, variants: readonly (readonly [string, string])[], l
     lines.forEach((args, j) => {
       const p = at(w, j);
       const r = at(1, j).map((x, k) => x / (p[k] as number));
-      const name = args.map((a) => (a.startsWith('/') ? '…' : a)).join(' ');
+      const name = short(args);
       console.log(`  ${name.padEnd(29)} ${quantile(r, 0.5).toFixed(2).padStart(6)}  ${quantile(r, 0.25).toFixed(2)}–${quantile(r, 0.75).toFixed(2)}  ${quantile(r, 0).toFixed(2)}–${quantile(r, 1).toFixed(2)}`);
     });
   }
