@@ -170,6 +170,9 @@ async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]>
     define: { 'import.meta.url': '__tufCeremonyUrl' },
   });
   const launcherBuild = await build({ ...COMMON, entryPoints: ['bin/tuf-ceremony.js'], format: 'esm', plugins: [lazyMain] });
+  // A warning here is a change in meaning (an import.meta esbuild cannot carry into CommonJS, an import() it cannot see): refused.
+  const warnings = [...programBuild.warnings, ...launcherBuild.warnings];
+  if (warnings.length > 0) throw new Error(`esbuild warned: ${warnings.map((w) => w.text).join('; ')}`);
   const launcherInputs = Object.keys(launcherBuild.metafile.inputs).sort(byName);
   if (launcherInputs.join('\n') !== [...LAUNCHER_INPUTS].sort(byName).join('\n')) throw new Error(`the launcher bundles ${JSON.stringify(launcherInputs)}`);
   const [program] = programBuild.outputFiles;
