@@ -17,17 +17,22 @@
  * stdout goes to /dev/null. Prints figures and the load average; asserts
  * nothing.
  *
- *   node build/bench/startup.js [--rounds 40] [--node PATH,PATH…]
+ *   node build/bench/startup.js [--rounds 40] [--node PATH,PATH…] [--commands] [--before FILE]
  *
  * `--node` measures each given Node binary in turn (default: this one);
- * each measures its own `node -e 0`.
+ * each measures its own `node -e 0`. `--commands` adds two command lines
+ * that run the program: `verify` of examples/repository and a one-keyholder
+ * `drill` with tuf-js. `--before FILE` measures an earlier single file
+ * (e.g. a previous release's tuf-ceremony.mjs) too, copied beside the new
+ * one, and prints the new one's ratio to it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSingleFileOnly } from '../scripts/release.js';
+import { SINGLE_FILE_NAME } from '../src/store/self-hash.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'tuf-ceremony.js');
@@ -91,21 +96,35 @@ const quantile = (xs: readonly number[], q: number): number => {
   return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
 };
 
-function cases(node: string, single: string | null): Case[] {
-  const out: Case[] = [{ name: 'node -e 0', argv: [node, '-e', '0'] }];
-  const variants: [string, string][] = [['package', BIN]];
-  if (single !== null) variants.push(['single file', single]);
-  for (const [label, file] of variants) {
-    for (const args of [['--version'], ['--help'], ['verify', '--help'], ['sign', '--help']]) {
-      out.push({ name: `${label} ${args.join(' ')}`, argv: [node, file, ...args] });
-    }
+/** The fast-path command lines, and with `--commands` two that run the program. */
+function commandLines(commands: boolean): string[][] {
+  const out = [['--version'], ['--help'], ['verify', '--help'], ['sign', '--help']];
+  if (commands) {
+    out.push(['verify', join(ROOT, 'examples', 'repository', 'metadata'), '--at', '2030-01-01T00:00:00Z']);
+    out.push(['drill', '--scenario', 'bootstrap', '--keyholders', '1', '--clients', 'tuf-js']);
   }
   return out;
 }
 
-function bench(node: string, single: string | null, rounds: number, python: boolean): void {
+/** A command line as the tables name it. */
+function short(args: readonly string[]): string {
+  if (args[0] === 'verify' && args.length > 2) return 'verify (example)';
+  if (args[0] === 'drill') return 'drill (bootstrap, tuf-js)';
+  return args.join(' ');
+}
+
+/** Every variant runs every command line; `node -e 0` first. */
+function cases(node: string, variants: readonly (readonly [string, string])[], lines: readonly string[][]): Case[] {
+  const out: Case[] = [{ name: 'node -e 0', argv: [node, '-e', '0'] }];
+  for (const [label, file] of variants) {
+    for (const args of lines) out.push({ name: `${label} ${short(args)}`, argv: [node, file, ...args] });
+  }
+  return out;
+}
+
+function bench(node: string, variants: readonly (readonly [string, string])[], lines: readonly string[][], rounds: number, python: boolean): void {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  const list = cases(node, single);
+  const list = cases(node, variants, lines);
   // Round r runs the cases rotated by r.
   const plan: (readonly string[])[] = [];
   const order: number[] = [];
@@ -138,15 +157,17 @@ function bench(node: string, single: string | null, rounds: number, python: bool
     }
     console.log(`${c.name.padEnd(29)} ${cpu.padEnd(25)} ${ratio}`);
   });
-  if (single !== null) {
-    console.log('single file / package, paired:   median  p25–p75      min–max');
-    const half = (list.length - 1) / 2;
-    for (let i = 1; i <= half; i++) {
-      const p = byCase[i] as number[];
-      const r = (byCase[i + half] as number[]).map((x, k) => x / (p[k] as number));
-      const name = (list[i] as Case).name.replace(/^package /, '');
+  // Variant v, command line j is case 1 + v * lines.length + j; variant 1 (the single file) is compared with each other.
+  const at = (v: number, j: number): number[] => byCase[1 + v * lines.length + j] as number[];
+  for (let w = 0; w < variants.length; w++) {
+    if (w === 1) continue;
+    console.log(`${(variants[1] as readonly [string, string])[0]} / ${(variants[w] as readonly [string, string])[0]}, paired:`.padEnd(33) + 'median  p25–p75      min–max');
+    lines.forEach((args, j) => {
+      const p = at(w, j);
+      const r = at(1, j).map((x, k) => x / (p[k] as number));
+      const name = short(args);
       console.log(`  ${name.padEnd(29)} ${quantile(r, 0.5).toFixed(2).padStart(6)}  ${quantile(r, 0.25).toFixed(2)}–${quantile(r, 0.75).toFixed(2)}  ${quantile(r, 0).toFixed(2)}–${quantile(r, 1).toFixed(2)}`);
-    }
+    });
   }
 }
 
@@ -160,14 +181,22 @@ async function main(): Promise<void> {
   for (const n of nodes) if (!existsSync(n)) throw new Error(`no such Node binary: ${n}`);
   const python = havePython();
   console.log(`start-up, whole processes: CPU (user+sys) ${python ? 'from os.wait4 (python3 runner)' : 'from /usr/bin/time (10 ms steps: no python3)'}`);
+  const lines = commandLines(process.argv.includes('--commands'));
+  const before = arg('--before');
+  if (before !== undefined && !existsSync(before)) throw new Error(`no such file: ${before}`);
   const dir = mkdtempSync(join(tmpdir(), 'tuf-ceremony-startup-'));
   try {
-    let single: string | null = null;
+    const variants: [string, string][] = [['package', BIN]];
     let above: string | null = null;
     for (let d = dir; d !== dirname(d) && above === null; d = dirname(d)) if (existsSync(join(d, 'node_modules'))) above = d;
     if (above !== null) console.log(`  (${above} holds node_modules: the single file is not measured)`);
-    else single = await buildSingleFileOnly(dir);
-    for (const node of nodes) bench(node, single, rounds, python);
+    else variants.push(['single file', await buildSingleFileOnly(join(dir, 'now'))]);
+    if (before !== undefined && above === null) {
+      mkdirSync(join(dir, 'before'));
+      copyFileSync(before, join(dir, 'before', SINGLE_FILE_NAME));
+      variants.push(['before', join(dir, 'before', SINGLE_FILE_NAME)]);
+    }
+    for (const node of nodes) bench(node, variants, lines, rounds, python);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@
  *
  * - `tuf-ceremony.mjs`: the single-file build (esbuild), every
  *   `dependencies` entry bundled, the optional native packages left as
- *   lazy imports;
+ *   lazy imports; the program kept in a comment and compiled only when a
+ *   command runs (scripts/single-file-main.ts);
  * - `THIRD-PARTY-NOTICES.txt`: the licenses of what the single file bundles;
  * - `tuf-ceremony-X.Y.Z.tgz`: the npm package with its dependencies bundled
  *   (`bundleDependencies`), installable with no network;
@@ -29,6 +30,8 @@ import { fileURLToPath } from 'node:url';
 import { build, transform, type Plugin } from 'esbuild';
 import { PACKAGE_MANIFEST_NAME, packageManifest, SINGLE_FILE_NAME } from '../src/store/self-hash.js';
 import { formatSums } from '../src/store/sums.js';
+import { hideProgram } from './single-file.js';
+import { PROGRAM_FIRST_LINE, PROGRAM_FUNCTION } from './single-file-main.js';
 import { VERSION } from '../src/version.js';
 
 /** The repository: build/scripts/release.js is two levels down. */
@@ -88,8 +91,9 @@ function checkManifest(pkg: PackageJson): void {
 /**
  * Packages that dependencies import but that tuf-ceremony never runs, left
  * out of the single file (a stub that throws takes their place): every
- * byte of the single file is read and compiled at each start, even for
- * `--version`. The npm package keeps them.
+ * byte of the single file is read at each start, even for `--version`,
+ * and the program is compiled whenever a command runs. The npm package
+ * keeps them.
  */
 export const LEFT_OUT: Readonly<Record<string, { readonly exports: string; readonly why: string }>> = {
   'make-fetch-happen': {
@@ -116,41 +120,76 @@ const leaveOut: Plugin = {
   },
 };
 
+/** esbuild's settings common to the program and the launcher. */
+const COMMON = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'eof',
+  sourcemap: false,
+  minify: false,
+  charset: 'ascii',
+  metafile: true,
+  logLevel: 'warning',
+  write: false,
+} as const;
+
+/** The launcher's stand-in for main.js (scripts/single-file-main.ts), compiled beside this script. */
+const STAND_IN = join(ROOT, 'build', 'scripts', 'single-file-main.js');
+
+const lazyMain: Plugin = {
+  name: 'lazy-main',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/build\/src\/cli\/main\.js$/ }, () => ({ path: STAND_IN }));
+  },
+};
+
+/** What the launcher may bundle: the fast path and the stand-in, nothing from node_modules. */
+const LAUNCHER_INPUTS = ['bin/tuf-ceremony.js', 'build/src/version.js', 'build/src/cli/help-fast.js', 'build/src/cli/help-data.js', 'build/scripts/single-file-main.js'];
+
 /**
- * The single file: bin/tuf-ceremony.js and everything it imports, but the
- * optional native packages and LEFT_OUT. ASCII only (esbuild escapes
- * strings; comments are escaped here), so that Node reads it as one-byte
- * text: a single non-ASCII character in a comment doubles the memory of the
- * whole source and slows decoding and compiling it.
+ * The single file (scripts/single-file-main.ts shows its layout): the
+ * program, `build/src/cli/main.js` and everything it imports but the
+ * optional native packages and LEFT_OUT, bundled as CommonJS and kept as
+ * the text of a comment; then the launcher, `bin/tuf-ceremony.js` bundled
+ * with its fast path and the stand-in for main.js that compiles the
+ * program when a command runs. ASCII only (esbuild escapes strings;
+ * comments are escaped here), so that Node reads it as one-byte text.
+ * @returns the files bundled (metafile inputs), for the notices
  */
 async function buildSingleFile(pkg: PackageJson, out: string): Promise<string[]> {
   const file = join(out, SINGLE_FILE_NAME);
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['bin/tuf-ceremony.js'],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
+  const programBuild = await build({
+    ...COMMON,
+    entryPoints: ['build/src/cli/main.js'],
+    format: 'cjs',
     // Loaded with import() only when a token is used; they say so when missing.
     external: Object.keys(pkg.optionalDependencies ?? {}),
     plugins: [leaveOut],
-    // CommonJS dependencies (commander) call require() for Node's modules.
-    banner: { js: "import { createRequire as __tufCeremonyRequire } from 'node:module';\nconst require = __tufCeremonyRequire(import.meta.url);" },
-    legalComments: 'eof',
-    sourcemap: false,
-    minify: false,
-    charset: 'ascii',
-    metafile: true,
-    logLevel: 'warning',
-    write: false,
+    define: { 'import.meta.url': '__tufCeremonyUrl' },
   });
-  const [output] = result.outputFiles;
-  if (output === undefined) throw new Error('esbuild wrote nothing');
-  writeFileSync(file, await asciiComments(output.text), { mode: 0o755 });
+  const launcherBuild = await build({ ...COMMON, entryPoints: ['bin/tuf-ceremony.js'], format: 'esm', plugins: [lazyMain] });
+  // A warning here is a change in meaning (an import.meta esbuild cannot carry into CommonJS, an import() it cannot see): refused.
+  const warnings = [...programBuild.warnings, ...launcherBuild.warnings];
+  if (warnings.length > 0) throw new Error(`esbuild warned: ${warnings.map((w) => w.text).join('; ')}`);
+  const launcherInputs = Object.keys(launcherBuild.metafile.inputs).sort(byName);
+  if (launcherInputs.join('\n') !== [...LAUNCHER_INPUTS].sort(byName).join('\n')) throw new Error(`the launcher bundles ${JSON.stringify(launcherInputs)}`);
+  const [program] = programBuild.outputFiles;
+  const [launcher] = launcherBuild.outputFiles;
+  if (program === undefined || launcher === undefined) throw new Error('esbuild wrote nothing');
+  const shebang = '#!/usr/bin/env node\n';
+  if (!launcher.text.startsWith(shebang)) throw new Error('the launcher does not start with its #! line');
+  const launcherText = await asciiComments(launcher.text.slice(shebang.length));
+  if (new RegExp(`\\b(function|var|let|const|class)\\s+${PROGRAM_FUNCTION}\\b`).test(launcherText)) throw new Error(`the launcher declares ${PROGRAM_FUNCTION} itself`);
+  const head =
+    shebang +
+    `// tuf-ceremony ${VERSION}, single file (docs/release.md): the program is the comment below, compiled only when a command runs; the launcher follows it.\n`;
+  const text = head + hideProgram((await asciiComments(program.text)).trimEnd()) + launcherText;
+  if (text.split('\n', PROGRAM_FIRST_LINE)[PROGRAM_FIRST_LINE - 1] !== '"use strict";') throw new Error(`the program does not start at line ${String(PROGRAM_FIRST_LINE)}`);
+  writeFileSync(file, text, { mode: 0o755 });
   chmodSync(file, 0o755);
-  return Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('left-out:'));
+  return [...Object.keys(programBuild.metafile.inputs), ...launcherInputs].filter((input) => !input.startsWith('left-out:'));
 }
 
 /**
