@@ -17,7 +17,10 @@
  * then their range (start-up is bench/startup.ts). Prints figures and the
  * load average; asserts nothing.
  *
- *   node build/bench/process.js [--sizes 100000,1000000] [--rounds N]
+ *   node build/bench/process.js [--sizes 100000,1000000] [--rounds N] [--large-rounds N]
+ *
+ * (--rounds for sizes below 1,000,000, default 3; --large-rounds from
+ * 1,000,000, default 1.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -73,7 +76,7 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)] as number;
 };
 
-function verifyBench(sizes: readonly number[], rounds: number): void {
+function verifyBench(sizes: readonly number[], rounds: number, largeRounds: number): void {
   const pyEnv = pythonEnv();
   if (pyEnv === null) console.log('python-tuf: not found (../shared/vendor/python-tuf or PYTHON_TUF_PATH): its column is skipped');
   console.log('\nverify, whole process: CPU s (user+sys), peak RSS; ratios paired per round');
@@ -86,7 +89,7 @@ function verifyBench(sizes: readonly number[], rounds: number): void {
       const v: Sample[] = [];
       const j: Sample[] = [];
       const p: Sample[] = [];
-      const r = n >= 1_000_000 ? 1 : rounds;
+      const r = n >= 1_000_000 ? largeRounds : rounds;
       for (let i = 0; i < r; i++) {
         v.push(measure(process.execPath, [BIN, 'verify', dir, '--at', AT]));
         j.push(measure(process.execPath, ['-e', 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))', file]));
@@ -121,8 +124,9 @@ function main(): void {
   };
   const sizes = (arg('--sizes') ?? '100000,1000000').split(',').map(Number);
   const rounds = Number(arg('--rounds') ?? '3');
+  const largeRounds = Number(arg('--large-rounds') ?? '1');
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  verifyBench(sizes, rounds);
+  verifyBench(sizes, rounds, largeRounds);
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
