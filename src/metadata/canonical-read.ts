@@ -35,6 +35,23 @@ export interface CanonicalRead {
 
 const ESCAPED = /\\(["\\])/g;
 
+/**
+ * For scanning strings four bytes at a time (a little-endian 32-bit word
+ * `w`): bit 7 of each byte is set where `w` may hold a quote or a
+ * backslash (the zero-byte test; a byte after a real one may also be
+ * flagged, so callers then look byte by byte).
+ */
+export function quoteOrBackslash(w: number): number {
+  const q = w ^ 0x22222222;
+  const b = w ^ 0x5c5c5c5c;
+  return (((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080;
+}
+
+/** As {@link quoteOrBackslash}, for a byte below 0x20 (a control character). */
+export function controlByte(w: number): number {
+  return (w - 0x20202020) & ~w & 0x80808080;
+}
+
 /** Keys of the big objects read, in their order (see {@link keysAsRead}). */
 const KEYS = new WeakMap<object, readonly string[]>();
 /** Objects with at least this many members remember their keys. */
@@ -72,9 +89,7 @@ export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
     for (;;) {
       while (i <= last4) {
         const w = view.getUint32(i, true);
-        const q = w ^ 0x22222222;
-        const b = w ^ 0x5c5c5c5c;
-        if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | w) & 0x80808080) break;
+        if ((quoteOrBackslash(w) | (w & 0x80808080)) !== 0) break;
         i += 4;
       }
       const c = buf[i];
@@ -126,9 +141,7 @@ export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
         for (;;) {
           while (k + 4 <= limit) {
             const w = view.getUint32(k, true);
-            const q = w ^ 0x22222222;
-            const b = w ^ 0x5c5c5c5c;
-            if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | ((w - 0x20202020) & ~w) | w) & 0x80808080) break;
+            if ((quoteOrBackslash(w) | controlByte(w) | (w & 0x80808080)) !== 0) break;
             k += 4;
           }
           if (k >= limit) return -1;

@@ -8,13 +8,17 @@
  * UTF-8 and excessive nesting, and names the file and the field path in every
  * message. It is pure: bytes in, a JSON value out.
  *
- * It runs the native `JSON.parse` for syntax and values, and one linear scan
- * of the same text for what `JSON.parse` hides; the scan's verdict counts
- * only for text `JSON.parse` accepted (it may run first).
+ * One linear scan over the bytes (`canonicalScan`) checks the grammar and
+ * what `JSON.parse` hides, and copies canonical bytes in the same pass. The
+ * value comes from the native `JSON.parse` of the decoded text
+ * (`parseJson`, `parseJsonWithMember`), or, for a caller done with the
+ * file's bytes, is read off the canonical bytes written over them
+ * (`parseJsonConsuming`, canonical-read.ts: verify, the file held once).
+ * Where the scan gives up, the reference {@link Scanner} names the field.
  */
 import { constants, isUtf8 } from 'node:buffer';
 import { fieldError, InputError } from '../errors.js';
-import { readCanonical } from './canonical-read.js';
+import { controlByte, quoteOrBackslash, readCanonical } from './canonical-read.js';
 
 /** A JSON value as this tool reads it: integers only. */
 export type JsonValue =
@@ -361,10 +365,8 @@ function canonicalScan(bytes: Uint8Array, maxDepth: number, keyBytes: Uint8Array
       for (;;) {
         while (i <= last4) {
           const w = src.getUint32(i, true);
-          const q = w ^ 0x22222222; // a zero byte where w has a quote
-          const b = w ^ 0x5c5c5c5c; // ... or a backslash
-          // ... or a byte below 0x20 (a control character, refused raw)
-          if ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | ((w - 0x20202020) & ~w)) & 0x80808080) break;
+          // A quote, a backslash or a control character (refused raw) stops the run.
+          if ((quoteOrBackslash(w) | controlByte(w)) !== 0) break;
           if (dst !== null) {
             dst.setUint32(o, w, true);
             o += 4;
@@ -911,8 +913,8 @@ export function parseJsonWithMember(
   // The scan runs before JSON.parse builds its objects: its big buffers
   // (external memory, which sets off full collections) are then allocated
   // while the heap is small, and the decoded text is not alive during it.
-  // Its result counts only when JSON.parse accepts the same text; on text
-  // JSON.parse refuses it may return anything, but it always ends.
+  // It checks the grammar itself; JSON.parse still reads every text, and on
+  // text it refuses, its error (naming line and column) is the one given.
   let canonical: Buffer | boolean;
   try {
     canonical = canonicalScan(bytes, maxDepth, byteOf(key));

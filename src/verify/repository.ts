@@ -229,7 +229,7 @@ class Run {
     } else {
       const digests = new Map<string, string>();
       for (const alg of Object.keys(entry?.hashes ?? {})) {
-        if (COMPUTED_HASHES.has(alg) && !digests.has(alg)) digests.set(alg, createHash(alg).update(data).digest('hex'));
+        if (COMPUTED_HASHES.has(alg)) digests.set(alg, createHash(alg).update(data).digest('hex'));
       }
       // A second read is held to a hash of the first: one listed, else
       // SHA-512 (twice as fast as SHA-256 here, without SHA extensions).
