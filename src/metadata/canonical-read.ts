@@ -52,6 +52,23 @@ export function controlByte(w: number): number {
   return (w - 0x20202020) & ~w & 0x80808080;
 }
 
+/** Bit 7 of each byte of `w` (ASCII bytes only) set where the byte is at least `lo`. */
+const atLeast = (w: number, lo: number): number => ((w | 0x80808080) - lo * 0x01010101) & 0x80808080;
+const HIGH = 0x80808080 | 0;
+
+/**
+ * For a little-endian word of four bytes: 0 when one is not a hex digit,
+ * else 1 (0-9, a-f only) or 3 (some A-F), as {@link HEX_BYTE} would add them up.
+ */
+export function hexWord(w: number): number {
+  if ((w & 0x80808080) !== 0) return 0;
+  const digit = atLeast(w, 0x30) & ~atLeast(w, 0x3a);
+  const lower = atLeast(w, 0x61) & ~atLeast(w, 0x67);
+  const upper = atLeast(w, 0x41) & ~atLeast(w, 0x47);
+  if ((digit | lower | upper) !== HIGH) return 0;
+  return upper === 0 ? 1 : 3;
+}
+
 /** Keys of the big objects read, in their order (see {@link keysAsRead}). */
 const KEYS = new WeakMap<object, readonly string[]>();
 /** Objects with at least this many members remember their keys. */
@@ -69,7 +86,74 @@ export function keysAsRead(o: object): readonly string[] | undefined {
   return KEYS.get(o);
 }
 
-export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
+/** What {@link readCanonical} found in a targets map it checked by shape only. */
+interface ShapeRead {
+  /** The notes checkTargets makes for these targets, in the order it makes them. */
+  readonly notes: readonly string[];
+}
+const SHAPES = new WeakMap<object, ShapeRead>();
+
+/** The notes of parse.ts `checkTargets` (the same text: they are compared). */
+export const UPPERCASE_NOTE = 'uppercase hex digest (python-tuf compares lowercase)';
+export const CUSTOM_NULL_NOTE = '"custom": null in a target (go-tuf drops it and the signature breaks)';
+
+/**
+ * For a targets map read by shape only (`readCanonical` with
+ * `targetsByShape`): the notes its targets call for. Undefined for any
+ * other object.
+ */
+export function targetsReadByShape(o: object): ShapeRead | undefined {
+  return SHAPES.get(o);
+}
+
+/**
+ * Stands for a targets map whose targets were checked on their bytes and
+ * never built: its paths are in {@link keysAsRead}; reading anything else of
+ * it is a bug and throws, loudly, rather than finding no targets.
+ */
+const NOT_BUILT: ProxyHandler<object> = {
+  get: notBuilt,
+  has: notBuilt,
+  ownKeys: notBuilt,
+  getOwnPropertyDescriptor: notBuilt,
+  set: notBuilt,
+  defineProperty: notBuilt,
+  deleteProperty: notBuilt,
+};
+function notBuilt(): never {
+  throw new Error('internal: a targets map read by shape only (verify) has no target objects to read');
+}
+
+/** Hex digit classes by byte: 1 = 0-9 or a-f, 3 = A-F, 4 = anything else (as parse.ts HEX_CLASS). */
+const HEX_BYTE = (() => {
+  const t = new Uint8Array(256).fill(4);
+  for (const c of '0123456789abcdef') t[c.charCodeAt(0)] = 1;
+  for (const c of 'ABCDEF') t[c.charCodeAt(0)] = 3;
+  return t;
+})();
+const word6 = (w: string): number[] => [...w].map((c) => c.charCodeAt(0));
+const LENGTH = word6('length');
+const HASHES = word6('hashes');
+const CUSTOM = word6('custom');
+/** A target that is not of the common shape: the whole file goes to the reference reader. */
+const UNCOMMON = -1;
+/** Thrown to leave the whole file to the reference reader (a target of an uncommon shape). */
+class GiveUp extends Error {}
+const UPPERCASE = 1;
+const CUSTOM_NULL = 2;
+
+/**
+ * @param targetsByShape for verify, which needs of a targets file's targets
+ *   only their paths and that each has the shape checkTargets asks for:
+ *   the targets map (`signed.targets`, when `signed._type` is "targets") is
+ *   checked on its canonical bytes, target by target, without building a
+ *   target object, and stands in the value as an object that only
+ *   {@link keysAsRead} and {@link targetsReadByShape} answer for. A target
+ *   of any other shape makes the read give up (undefined), so the
+ *   reference reader names what is wrong with it.
+ * @returns undefined only when `targetsByShape` found an uncommon target
+ */
+export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = false): CanonicalRead | undefined {
   const n = buf.length;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const last4 = n - 4;
@@ -161,6 +245,166 @@ export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
     return -1;
   };
 
+  /** Moves `i` past the string whose opening quote is at `i`. */
+  const skipString = (): void => {
+    i++;
+    for (;;) {
+      const c = buf[i];
+      if (c === 34) break;
+      if (c === undefined) fail('an unclosed string');
+      i += c === 92 ? 2 : 1;
+    }
+    i++;
+  };
+
+  /** Moves `i` past the value at `i`. */
+  const skipValue = (): void => {
+    let depth = 0;
+    for (;;) {
+      const c = buf[i];
+      if (c === undefined) fail('an unclosed value');
+      if (c === 34) skipString();
+      else if (c === 123 || c === 91) {
+        depth++;
+        i++;
+      } else if (c === 125 || c === 93) {
+        if (depth === 0) return;
+        i++;
+        if (--depth === 0) return;
+      } else if (c === 44 && depth === 0) return;
+      else i++;
+    }
+  };
+
+  /** Whether the key between quotes at s and e is `w` (6 letters). */
+  const keyIs = (s: number, e: number, w: readonly number[]): boolean => {
+    if (e - s !== 6) return false;
+    for (let k = 0; k < 6; k++) if (buf[s + k] !== w[k]) return false;
+    return true;
+  };
+
+  /**
+   * The checks of parse.ts `targetShape` on the target at `i`, which it
+   * moves past: UNCOMMON, or the notes it calls for (UPPERCASE,
+   * CUSTOM_NULL). An object holding "length", a non-negative integer (the
+   * scan left only integers of at most 15 digits), and "hashes", an object
+   * of one or more non-empty hex strings of even length.
+   */
+  const target = (): number => {
+    if (buf[i] !== 123 || buf[i + 1] === 125) return UNCOMMON;
+    i++;
+    let flags = 0;
+    let length = false;
+    let hashes = false;
+    for (;;) {
+      // Keys here have no escape: the scan leaves a key with one to the reference.
+      const ks = i + 1;
+      i = buf.indexOf(34, ks);
+      if (i === -1) fail('an unclosed key');
+      const ke = i;
+      i += 2;
+      if (keyIs(ks, ke, LENGTH)) {
+        const s = i;
+        while ((buf[i] as number) >= 48 && (buf[i] as number) <= 57) i++;
+        if (i === s) return UNCOMMON;
+        length = true;
+      } else if (keyIs(ks, ke, HASHES)) {
+        if (buf[i] !== 123 || buf[i + 1] === 125) return UNCOMMON;
+        i++;
+        for (;;) {
+          i = buf.indexOf(34, i + 1);
+          if (i === -1 || buf[i + 1] !== 58 || buf[i + 2] !== 34) return UNCOMMON;
+          i += 3;
+          const s = i;
+          let seen = 0;
+          // Four bytes at a time while all are hex digits; the rest (and the
+          // closing quote) byte by byte.
+          while (i <= last4) {
+            const h = hexWord(view.getUint32(i, true));
+            if (h === 0) break;
+            seen |= h;
+            i += 4;
+          }
+          for (;;) {
+            const c = buf[i];
+            if (c === 34) break;
+            if (c === undefined) fail('an unclosed string');
+            seen |= HEX_BYTE[c as number] as number;
+            if (seen & 4) return UNCOMMON;
+            i++;
+          }
+          if (i === s || (i - s) % 2 !== 0) return UNCOMMON;
+          if (seen & 2) flags |= UPPERCASE;
+          i++;
+          if (buf[i] === 125) break;
+          if (buf[i++] !== 44) fail('a comma or brace');
+        }
+        i++;
+        hashes = true;
+      } else if (keyIs(ks, ke, CUSTOM) && buf[i] === 110) {
+        i += 4;
+        flags |= CUSTOM_NULL;
+      } else {
+        skipValue();
+      }
+      const d = buf[i++];
+      if (d === 44) continue;
+      if (d !== 125) return fail('a comma or brace');
+      return length && hashes ? flags : UNCOMMON;
+    }
+  };
+
+  /**
+   * The targets map at `i`, checked by shape (see `targetsByShape`):
+   * undefined when a target is uncommon.
+   */
+  const targetsMap = (): object | undefined => {
+    const keys: string[] = [];
+    i++;
+    // The first target in checkTargets' order (Object.keys: index-like keys
+    // first, by value, then the rest as read) that calls for each note, as
+    // [index-like ? 0 : 1, value or position].
+    let upA = 2;
+    let upB = 0;
+    let nulA = 2;
+    let nulB = 0;
+    let indexLike: string[] | undefined;
+    if (buf[i] === 125) i++;
+    else {
+      for (;;) {
+        if (buf[i] !== 34) fail('a key');
+        const k = str();
+        if (buf[i++] !== 58) fail('a colon');
+        const flags = target();
+        if (flags === UNCOMMON) return undefined;
+        const isIndex = k.charCodeAt(0) <= 57 && INDEX_LIKE.test(k) && Number(k) < 4294967295;
+        if (isIndex) (indexLike ??= []).push(k);
+        else keys.push(k);
+        if (flags !== 0) {
+          const a = isIndex ? 0 : 1;
+          const b = isIndex ? Number(k) : keys.length;
+          if ((flags & UPPERCASE) !== 0 && (a < upA || (a === upA && b < upB))) [upA, upB] = [a, b];
+          if ((flags & CUSTOM_NULL) !== 0 && (a < nulA || (a === nulA && b < nulB))) [nulA, nulB] = [a, b];
+        }
+        const d = buf[i++];
+        if (d === 44) continue;
+        if (d !== 125) return fail('a comma or brace');
+        break;
+      }
+    }
+    const order = indexLike === undefined ? keys : [...indexLike.sort((a, b) => Number(a) - Number(b)), ...keys];
+    const notes: string[] = [];
+    // Within one target, checkTargets notes an uppercase digest first.
+    const upFirst = upA < nulA || (upA === nulA && upB <= nulB);
+    if (upA !== 2 && upFirst) notes.push(UPPERCASE_NOTE);
+    if (nulA !== 2) notes.push(CUSTOM_NULL_NOTE);
+    if (upA !== 2 && !upFirst) notes.push(UPPERCASE_NOTE);
+    const o = new Proxy(Object.freeze({}), NOT_BUILT);
+    KEYS.set(o, order);
+    SHAPES.set(o, { notes });
+    return o;
+  };
+
   const value = (depth: number): JsonValue => {
     const c = buf[i];
     if ((c === 123 || c === 91) && depth > 0) {
@@ -194,7 +438,17 @@ export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
           if (!indexLike && k.charCodeAt(0) <= 57 && INDEX_LIKE.test(k) && Number(k) < 4294967295) indexLike = true;
           if (buf[i++] !== 58) fail('a colon');
           const start = i;
-          const v = value(depth + 1);
+          let v: JsonValue;
+          if (depth === 1 && inSigned && typeTargets && k === 'targets' && buf[i] === 123) {
+            const m = targetsMap();
+            if (m === undefined) throw new GiveUp('an uncommon target');
+            v = m as JsonValue;
+          } else {
+            if (depth === 0) inSigned = k === 'signed';
+            v = value(depth + 1);
+            if (depth === 0) inSigned = false;
+            if (depth === 1 && inSigned && k === '_type') typeTargets = targetsByShape && v === 'targets';
+          }
           if (depth === 0 && k === memberKey) member = [start, i];
           // As JSON.parse does: an own property, whatever the key.
           if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -247,7 +501,17 @@ export function readCanonical(buf: Buffer, memberKey: string): CanonicalRead {
     }
   };
 
-  const v = value(0);
+  // Where in the document `value` stands: inside the top-level "signed",
+  // whose "_type" (first in canonical order) is "targets" (and asked for).
+  let inSigned = false;
+  let typeTargets = false;
+  let v: JsonValue;
+  try {
+    v = value(0);
+  } catch (e) {
+    if (e instanceof GiveUp) return undefined;
+    throw e;
+  }
   if (i !== n) fail('bytes after the value');
   return { value: v, member };
 }

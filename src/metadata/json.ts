@@ -940,7 +940,7 @@ export function parseJsonWithMember(
  *   calls {@link parseJsonWithMember}, whose errors name the field.
  * @throws InputError for what is refused before the scan (size, BOM, UTF-8)
  */
-export function parseJsonConsuming(bytes: Uint8Array, file: string, key: string, opts: ParseJsonOptions = {}): ParsedJson | undefined {
+export function parseJsonConsuming(bytes: Uint8Array, file: string, key: string, opts: ParseJsonOptions = {}, targetsByShape = false): ParsedJson | undefined {
   checkBytes(bytes, file, opts);
   let canonical: Buffer | boolean;
   try {
@@ -949,6 +949,8 @@ export function parseJsonConsuming(bytes: Uint8Array, file: string, key: string,
     canonical = false;
   }
   if (typeof canonical === 'boolean') return undefined;
-  const { value, member } = readCanonical(canonical, key);
+  const read = readCanonical(canonical, key, targetsByShape);
+  if (read === undefined) return undefined;
+  const { value, member } = read;
   return { value, canonicalBytes: member === undefined ? undefined : canonical.subarray(member[0], member[1]) };
 }

@@ -6,7 +6,7 @@
  */
 import { fieldError } from '../errors.js';
 import { CanonicalError, canonicalBytes } from './canonical.js';
-import { keysAsRead } from './canonical-read.js';
+import { CUSTOM_NULL_NOTE, keysAsRead, targetsReadByShape, UPPERCASE_NOTE } from './canonical-read.js';
 import { parseExpires } from './expires.js';
 import { formatPath, MAX_JSON_BYTES, parseJsonConsuming, parseJsonWithMember, type JsonObject, type JsonValue } from './json.js';
 import { explainKeyId, describeKeyIdMismatch } from './keyid-forms.js';
@@ -265,6 +265,13 @@ function targetShape(t: JsonValue | undefined): 0 | 1 | 2 {
 
 function checkTargets(g: Guard, s: JsonObject): void {
   const targets = g.object(s['targets'], ['signed', 'targets']);
+  const byShape = targetsReadByShape(targets);
+  if (byShape !== undefined) {
+    // Checked on its bytes as it was read (verify): the same checks, the same notes.
+    for (const n of byShape.notes) g.note(n);
+    if (Object.hasOwn(s, 'delegations')) checkDelegations(g, s['delegations'], ['signed', 'delegations']);
+    return;
+  }
   // PEP 458 targets files hold 100,000+ entries: the common case is checked
   // inline, and the Guard (which builds the field path) runs only when a
   // check fails, so the messages are the same. (Object.keys, not
@@ -279,9 +286,9 @@ function checkTargets(g: Guard, s: JsonObject): void {
       g.hashes(o['hashes'], [...tp, 'hashes']);
       continue;
     }
-    if (shape === 2) g.note('uppercase hex digest (python-tuf compares lowercase)');
+    if (shape === 2) g.note(UPPERCASE_NOTE);
     if (Object.hasOwn(t as JsonObject, 'custom') && (t as JsonObject)['custom'] === null) {
-      g.note('"custom": null in a target (go-tuf drops it and the signature breaks)');
+      g.note(CUSTOM_NULL_NOTE);
     }
   }
   if (Object.hasOwn(s, 'delegations')) checkDelegations(g, s['delegations'], ['signed', 'delegations']);
@@ -356,7 +363,7 @@ const CONSUMED = new Uint8Array(0);
  */
 export function parseMetadataConsuming<T extends RoleType>(bytes: Uint8Array, file: string, expected: T): ParsedMetadata<SignedByType[T]> | undefined {
   const size = bytes.length;
-  const parsed = parseJsonConsuming(bytes, file, 'signed', { maxBytes: expected === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES });
+  const parsed = parseJsonConsuming(bytes, file, 'signed', { maxBytes: expected === 'root' ? MAX_ROOT_BYTES : MAX_JSON_BYTES }, expected === 'targets');
   if (parsed === undefined) return undefined;
   return metadataFromJson(parsed.value, CONSUMED, file, expected, parsed.canonicalBytes, size) as ParsedMetadata<SignedByType[T]>;
 }

@@ -11,10 +11,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalBytes, compareCodePoints } from '../../src/metadata/canonical.js';
-import { keysAsRead } from '../../src/metadata/canonical-read.js';
+import { hexWord, keysAsRead, targetsReadByShape } from '../../src/metadata/canonical-read.js';
 import { InputError } from '../../src/errors.js';
-import { parseJsonConsuming, parseJsonWithMember, type ParseJsonOptions } from '../../src/metadata/json.js';
-import { parseMetadata, parseMetadataConsuming } from '../../src/metadata/parse.js';
+import { parseJsonConsuming, parseJsonWithMember, type JsonValue, type ParseJsonOptions } from '../../src/metadata/json.js';
+import { metadataFromJson, parseMetadata, parseMetadataConsuming } from '../../src/metadata/parse.js';
 import { prng, randomJson, readTestdata, TESTDATA_FILES } from './helpers.js';
 
 const FILE = 'x.json';
@@ -58,6 +58,44 @@ function check(text: string | Buffer, opts: ParseJsonOptions = {}): Outcome {
   const whole = canonicalBytes(ref.value);
   assert.deepEqual(copy.subarray(0, whole.length), whole, shown);
   return 'value';
+}
+
+/**
+ * The in-place metadata is the reference's: all of it, but a targets map
+ * read by shape, whose paths (in the in-place reader's order: that of the
+ * reference reading the canonical text) and notes are compared instead.
+ */
+function assertSameMetadata(got: ReturnType<typeof parseMetadata>, want: ReturnType<typeof parseMetadata>, name: string): void {
+  assert.deepEqual(got.signatures, want.signatures, name);
+  assert.deepEqual(got.signedBytes, want.signedBytes, name);
+  assert.equal(got.expiresAt, want.expiresAt, name);
+  // The reference's checks on its value with every object's keys in
+  // canonical order, as the in-place reader makes them: notes (and a
+  // targets map's keys) in that order.
+  const canon = metadataFromJson(inCanonicalOrder({ signatures: want.signatures, signed: want.signed } as unknown as JsonValue), new Uint8Array(0), name, want.signed._type, null);
+  assert.deepEqual(got.legacy, canon.legacy, name);
+  assert.deepEqual([...got.legacy].sort(), [...want.legacy].sort(), name);
+  const shape = got.signed._type === 'targets' ? targetsReadByShape(got.signed.targets) : undefined;
+  if (shape === undefined || want.signed._type !== 'targets') {
+    assert.deepEqual(got.signed, want.signed, name);
+    return;
+  }
+  const { targets: gotTargets, ...gotRest } = got.signed as unknown as Record<string, object>;
+  const { targets: wantTargets, ...wantRest } = want.signed;
+  assert.deepEqual(gotRest, wantRest, name);
+  assert.deepEqual(keysAsRead(gotTargets as object), Object.keys((canon.signed as { targets: object }).targets), name);
+  assert.deepEqual([...(keysAsRead(gotTargets as object) ?? [])].sort(), Object.keys(wantTargets).sort(), name);
+}
+
+/** A copy of a JSON value with every object's keys inserted in code-point order. */
+function inCanonicalOrder(v: JsonValue): JsonValue {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return (v as readonly JsonValue[]).map(inCanonicalOrder);
+  const o: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v).sort(compareCodePoints)) {
+    Object.defineProperty(o, k, { value: inCanonicalOrder((v as Record<string, JsonValue>)[k] as JsonValue), enumerable: true, writable: true, configurable: true });
+  }
+  return o;
 }
 
 /** JSON text of a value with its keys in a random order and random whitespace and escapes. */
@@ -198,7 +236,7 @@ describe('the in-place reader', () => {
       const got = parseMetadataConsuming(copy, name, role);
       if (got === undefined) continue;
       inPlace++;
-      assert.deepEqual(got.signed, want.signed, name);
+      assertSameMetadata(got, want, name);
       assert.deepEqual(got.signatures, want.signatures, name);
       assert.deepEqual(got.signedBytes, want.signedBytes, name);
       assert.equal(got.size, file.length, name);
@@ -207,5 +245,133 @@ describe('the in-place reader', () => {
       assert.deepEqual(got.legacy, want.legacy, name);
     }
     assert.ok(inPlace >= 4, `read in place: ${String(inPlace)} of ${String(TESTDATA_FILES.length)}`);
+  });
+
+  test('hexWord: four bytes at a time, as the byte classes add up (every byte in every place, 200,000 random words)', () => {
+    const cls = (b: number): number => (/^[0-9a-f]$/.test(String.fromCharCode(b)) ? 1 : /^[A-F]$/.test(String.fromCharCode(b)) ? 3 : 4);
+    const want = (bs: readonly number[]): number => {
+      const seen = bs.reduce((a, b) => a | cls(b), 0);
+      return seen & 4 ? 0 : seen;
+    };
+    const word = (bs: readonly number[]): number => (bs[0] as number) | ((bs[1] as number) << 8) | ((bs[2] as number) << 16) | ((bs[3] as number) << 24);
+    for (let place = 0; place < 4; place++) {
+      for (let b = 0; b < 256; b++) {
+        for (const fill of [0x30, 0x61, 0x46]) {
+          const bs = [fill, fill, fill, fill];
+          bs[place] = b;
+          assert.equal(hexWord(word(bs)), want(bs), JSON.stringify(bs));
+        }
+      }
+    }
+    const rnd = prng(31);
+    const near = [0x2f, 0x30, 0x39, 0x3a, 0x40, 0x41, 0x46, 0x47, 0x60, 0x61, 0x66, 0x67, 0x7f, 0x80, 0xb0, 0xc1, 0xe1, 0x22, 0x5c, 0];
+    for (let t = 0; t < 200_000; t++) {
+      const bs = [0, 1, 2, 3].map(() => (rnd() < 0.6 ? near[Math.floor(rnd() * near.length)] as number : Math.floor(rnd() * 256)));
+      assert.equal(hexWord(word(bs)), want(bs), JSON.stringify(bs));
+    }
+  });
+
+  test('targets read by shape (verify): the reference checks, notes and paths, no target objects (1,500 documents)', () => {
+    const rnd = prng(458);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const hex = (n: number, upper = false): string => {
+      let out = '';
+      for (let k = 0; k < n; k++) out += '0123456789abcdef'[Math.floor(rnd() * 16)] as string;
+      return upper ? out.slice(0, -1) + 'A' : out;
+    };
+    const common = (): Record<string, unknown> => ({
+      length: Math.floor(rnd() * 1e9),
+      hashes: rnd() < 0.5 ? { sha256: hex(64), sha512: hex(128) } : { sha512: hex(128) },
+      ...(rnd() < 0.5 ? { custom: { packagetype: pick(['sdist', 'bdist_wheel']), n: [1, { a: 'x"}\\\\' }] } } : {}),
+    });
+    // Targets of the common shape with a twist, and targets of any other shape.
+    const twists: (() => unknown)[] = [
+      () => ({ ...common(), hashes: { sha256: hex(64, true) } }),
+      () => ({ ...common(), custom: null }),
+      () => ({ ...common(), aaa: [true, null, -3, '}'], zzz: { length: -1, hashes: {} } }),
+      () => ({ ...common(), hashes: { 'b\u00e9': hex(2), a: hex(4) } }),
+      () => ({ ...common(), length: 0 }),
+      () => ({ ...common(), length: -1 }),
+      () => ({ ...common(), length: '5' }),
+      () => ({ hashes: { sha256: hex(64) } }),
+      () => ({ length: 3 }),
+      () => ({ ...common(), hashes: {} }),
+      () => ({ ...common(), hashes: { sha256: hex(63) } }),
+      () => ({ ...common(), hashes: { sha256: '' } }),
+      () => ({ ...common(), hashes: { sha256: 'xyz0' } }),
+      () => ({ ...common(), hashes: { sha256: hex(6) + '\u00e9' } }),
+      () => ({ ...common(), hashes: { sha256: 'ab"c' } }),
+      () => ({ ...common(), hashes: { sha256: 12 } }),
+      () => ({ ...common(), hashes: [hex(64)] }),
+      () => [1, 2],
+      () => null,
+      () => 'x',
+      () => ({}),
+    ];
+    const paths = ['0', '17', '4294967294', '4294967295', '01', '__proto__', 'A/B.whl', 'a/b.whl', 'caf\u00e9', 'cafe\u0301', 'q"uote', 'back\\slash', 'ctl\u0001', 'tab\t'];
+    const counts = { byShape: 0, byShapeWithNotes: 0, built: 0, reference: 0, refused: 0 };
+    for (let n = 0; n < 1500; n++) {
+      const targets: Record<string, unknown> = {};
+      // Most of them past 4 KiB (smaller ones are built by JSON.parse).
+      const count = rnd() < 0.2 ? 1 + Math.floor(rnd() * 6) : 18 + Math.floor(rnd() * 30);
+      // Plain documents, ones whose targets call for notes (all read by
+      // shape), and ones with targets of any shape.
+      const kind = rnd();
+      const pool = kind < 0.3 ? [] : kind < 0.65 ? twists.slice(0, 5) : twists;
+      for (let k = 0; k < count; k++) {
+        // (A path that needs an escape sends the file to the reference.)
+        const path = rnd() < 0.02 ? pick(paths) : `packages/${hex(2)}/${hex(2)}/p${String(k)}-${hex(6)}.tar.gz`;
+        targets[path] = pool.length > 0 && rnd() < 0.08 ? pick(pool)() : common();
+      }
+      const signed: Record<string, unknown> = { _type: rnd() < 0.03 ? 'snapshot' : 'targets', spec_version: '1.0.31', version: 1, expires: '2030-01-01T00:00:00Z', targets };
+      if (rnd() < 0.3) signed['delegations'] = { keys: {}, roles: [{ name: 'bins', keyids: [], threshold: 1, terminating: false, paths: ['*'] }] };
+      const text = Buffer.from(scrambled({ signatures: [{ keyid: 'ab', sig: 'cd' }], signed }, rnd), 'utf8');
+      let want: ReturnType<typeof parseMetadata> | undefined;
+      let wantError: string | undefined;
+      try {
+        want = parseMetadata(text, FILE, 'targets');
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        wantError = e.message;
+      }
+      let got: ReturnType<typeof parseMetadata> | undefined;
+      try {
+        got = parseMetadataConsuming(Buffer.from(text), FILE, 'targets');
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        // Refused by both; with two faults, the one named first may differ
+        // (the reference checks targets in the file's order, this in canonical order).
+        assert.ok(wantError !== undefined, e.message);
+        assert.match(e.message, /^x\.json: signed\./);
+        counts.refused++;
+        continue;
+      }
+      if (got === undefined) {
+        counts.reference++;
+        continue;
+      }
+      assert.equal(wantError, undefined, `read what the reference refuses: ${text.toString().slice(0, 300)}`);
+      assertSameMetadata(got, want as NonNullable<typeof want>, String(n));
+      if (targetsReadByShape((got.signed as { targets: object }).targets) === undefined) counts.built++;
+      else {
+        counts.byShape++;
+        if (got.legacy.length > 0) counts.byShapeWithNotes++;
+      }
+    }
+    // Every outcome occurs: read by shape (with notes too), built (signed under 4 KiB), left to the reference, refused.
+    assert.ok(counts.byShape > 300 && counts.byShapeWithNotes > 50 && counts.reference > 100 && counts.refused > 20 && counts.built > 100, JSON.stringify(counts));
+  });
+
+  test('a targets map read by shape refuses to be read as objects: no silent empty map', () => {
+    const targets: Record<string, unknown> = {};
+    for (let k = 0; k < 40; k++) targets[`p/${String(k)}.whl`] = { length: k, hashes: { sha512: 'ab'.repeat(64) } };
+    const text = Buffer.from(JSON.stringify({ signed: { _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2030-01-01T00:00:00Z', targets }, signatures: [] }));
+    const got = parseMetadataConsuming(text, FILE, 'targets');
+    assert.ok(got !== undefined && got.signed._type === 'targets');
+    const t = got.signed.targets;
+    assert.deepEqual(keysAsRead(t), Object.keys(targets).sort(compareCodePoints));
+    assert.throws(() => t['p/1.whl'], /read by shape only/);
+    assert.throws(() => Object.keys(t), /read by shape only/);
+    assert.throws(() => 'p/1.whl' in t, /read by shape only/);
   });
 });
