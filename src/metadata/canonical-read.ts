@@ -90,6 +90,13 @@ export function keysAsRead(o: object): readonly string[] | undefined {
 interface ShapeRead {
   /** The notes checkTargets makes for these targets, in the order it makes them. */
   readonly notes: readonly string[];
+  /**
+   * Every path is printable ASCII with no upper-case letter (nearly every
+   * targets file): verify's path warnings have nothing to say of such
+   * paths (no hidden character, not beyond NFC, and each is its own
+   * look-alike form, so no two share one).
+   */
+  readonly plainPaths: boolean;
 }
 const SHAPES = new WeakMap<object, ShapeRead>();
 
@@ -276,6 +283,20 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
     }
   };
 
+  /** Whether bytes [s, e) are printable ASCII with no upper-case letter or backslash. */
+  const plainPath = (s: number, e: number): boolean => {
+    let k = s;
+    for (; k + 4 <= e; k += 4) {
+      const w = view.getUint32(k, true);
+      if (((w & 0x80808080) | controlByte(w) | atLeast(w, 0x7f) | (atLeast(w, 0x41) & ~atLeast(w, 0x5b)) | quoteOrBackslash(w)) !== 0) return false;
+    }
+    for (; k < e; k++) {
+      const c = buf[k] as number;
+      if (c < 0x20 || c > 0x7e || (c >= 0x41 && c <= 0x5a) || c === 0x5c) return false;
+    }
+    return true;
+  };
+
   /** Whether the key between quotes at s and e is `w` (6 letters). */
   const keyIs = (s: number, e: number, w: readonly number[]): boolean => {
     if (e - s !== 6) return false;
@@ -369,11 +390,14 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
     let nulA = 2;
     let nulB = 0;
     let indexLike: string[] | undefined;
+    let plain = true;
     if (buf[i] === 125) i++;
     else {
       for (;;) {
         if (buf[i] !== 34) fail('a key');
+        const ks = i + 1;
         const k = str();
+        if (plain) plain = plainPath(ks, i - 1);
         if (buf[i++] !== 58) fail('a colon');
         const flags = target();
         if (flags === UNCOMMON) return undefined;
@@ -401,7 +425,7 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
     if (upA !== 2 && !upFirst) notes.push(UPPERCASE_NOTE);
     const o = new Proxy(Object.freeze({}), NOT_BUILT);
     KEYS.set(o, order);
-    SHAPES.set(o, { notes });
+    SHAPES.set(o, { notes, plainPaths: plain });
     return o;
   };
 

@@ -743,14 +743,16 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
   }
   // Copied aside (small objects through `scratch`, big ones into a buffer
   // of their size) and written back in order.
-  let copy: Buffer;
+  let copy: Uint8Array;
   if (end - from <= SMALL_COPY) {
     copy = scratch;
     if (end - from <= NATIVE_COPY) for (let k = from; k < end; k++) copy[k - from] = out[k] as number;
     else copy.set(out.subarray(from, end));
   } else {
-    copy = Buffer.allocUnsafe(end - from);
-    out.copy(copy, 0, from, end);
+    // A plain Uint8Array (fresh pages are zero anyway): the views the
+    // loop below takes of it cost less to make than a Buffer's.
+    copy = new Uint8Array(end - from);
+    copy.set(out.subarray(from, end));
   }
   let o = from;
   for (let k = 0; k < count; k++) {

@@ -27,7 +27,7 @@ import {
   type TufKey,
 } from '../metadata/model.js';
 import { parseMetadata, parseMetadataConsuming } from '../metadata/parse.js';
-import { keysAsRead } from '../metadata/canonical-read.js';
+import { keysAsRead, targetsReadByShape } from '../metadata/canonical-read.js';
 import { InputError } from '../errors.js';
 import { ClientJudge, type ClientVerdicts } from './clients.js';
 import { targetPathWarnings } from '../ceremony/target-paths.js';
@@ -243,7 +243,9 @@ class Run {
       for (const n of md.keyIdNotes ?? []) this.warn('KEY_ID_MISMATCH', name, n);
       // Clients never download root.json (they fetch N.root.json); it is judged only when the chain uses it.
       if (name !== 'root.json') this.judge.file(md);
-      if (md.signed._type === 'targets') for (const w of targetPathWarnings(keysAsRead(md.signed.targets) ?? Object.keys(md.signed.targets))) this.warn('TARGET_PATH', name, w);
+      if (md.signed._type === 'targets' && targetsReadByShape(md.signed.targets)?.plainPaths !== true) {
+        for (const w of targetPathWarnings(keysAsRead(md.signed.targets) ?? Object.keys(md.signed.targets))) this.warn('TARGET_PATH', name, w);
+      }
     }
     return md;
   }

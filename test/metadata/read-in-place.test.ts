@@ -13,6 +13,7 @@ import { describe, test } from 'node:test';
 import { canonicalBytes, compareCodePoints } from '../../src/metadata/canonical.js';
 import { hexWord, keysAsRead, targetsReadByShape } from '../../src/metadata/canonical-read.js';
 import { InputError } from '../../src/errors.js';
+import { targetPathWarnings } from '../../src/ceremony/target-paths.js';
 import { parseJsonConsuming, parseJsonWithMember, type JsonValue, type ParseJsonOptions } from '../../src/metadata/json.js';
 import { metadataFromJson, parseMetadata, parseMetadataConsuming } from '../../src/metadata/parse.js';
 import { prng, randomJson, readTestdata, TESTDATA_FILES } from './helpers.js';
@@ -85,6 +86,16 @@ function assertSameMetadata(got: ReturnType<typeof parseMetadata>, want: ReturnT
   assert.deepEqual(gotRest, wantRest, name);
   assert.deepEqual(keysAsRead(gotTargets as object), Object.keys((canon.signed as { targets: object }).targets), name);
   assert.deepEqual([...(keysAsRead(gotTargets as object) ?? [])].sort(), Object.keys(wantTargets).sort(), name);
+}
+
+/** A targets map read by shape says its paths are plain exactly when they are; plain paths draw no path warning. */
+function assertPlainPaths(targets: object): { plainPaths: boolean } {
+  const shape = targetsReadByShape(targets);
+  assert.ok(shape !== undefined);
+  const paths = keysAsRead(targets) ?? [];
+  assert.equal(shape.plainPaths, paths.every((p) => /^[\x20-\x7e]*$/.test(p) && !/[A-Z\\]/.test(p)), JSON.stringify(paths.filter((p) => !/^[a-z0-9/._-]*$/.test(p))));
+  if (shape.plainPaths) assert.deepEqual(targetPathWarnings(paths), []);
+  return shape;
 }
 
 /** A copy of a JSON value with every object's keys inserted in code-point order. */
@@ -356,6 +367,7 @@ describe('the in-place reader', () => {
       else {
         counts.byShape++;
         if (got.legacy.length > 0) counts.byShapeWithNotes++;
+        assertPlainPaths((got.signed as { targets: object }).targets);
       }
     }
     // Every outcome occurs: read by shape (with notes too), built (signed under 4 KiB), left to the reference, refused.
@@ -373,5 +385,31 @@ describe('the in-place reader', () => {
     assert.throws(() => t['p/1.whl'], /read by shape only/);
     assert.throws(() => Object.keys(t), /read by shape only/);
     assert.throws(() => 'p/1.whl' in t, /read by shape only/);
+  });
+
+  test('plain paths (printable ASCII, no upper case): said so exactly, and then verify has no path warning to give', () => {
+    const rnd = prng(9);
+    const odd = ['A', '\u007f', '\u00e9', '\u{1f600}', 'Z', '\u200b'];
+    const plain = [' ', '~', '[', ']', '^', '`', '@', 'z', '0', '/', '{', '}', '|'];
+    let both = { plain: 0, not: 0 };
+    for (let n = 0; n < 300; n++) {
+      const targets: Record<string, unknown> = {};
+      for (let k = 0; k < 30; k++) {
+        let path = `packages/${String(k)}/p-${Math.floor(rnd() * 1e6).toString(36)}`;
+        if (rnd() < 0.3) path += plain[Math.floor(rnd() * plain.length)] as string;
+        // One path in a few documents holds a character that is not plain, anywhere in it.
+        if (n % 3 === 0 && k === 7) {
+          const at = Math.floor(rnd() * (path.length + 1));
+          path = path.slice(0, at) + (odd[Math.floor(n / 3) % odd.length] as string) + path.slice(at);
+        }
+        targets[path] = { length: k, hashes: { sha512: 'ab'.repeat(64) } };
+      }
+      const text = Buffer.from(JSON.stringify({ signed: { _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2030-01-01T00:00:00Z', targets }, signatures: [] }));
+      const got = parseMetadataConsuming(text, FILE, 'targets');
+      assert.ok(got !== undefined);
+      const shape = assertPlainPaths(got.signed.targets);
+      both = shape.plainPaths ? { ...both, plain: both.plain + 1 } : { ...both, not: both.not + 1 };
+    }
+    assert.ok(both.plain > 150 && both.not > 90, JSON.stringify(both));
   });
 });
