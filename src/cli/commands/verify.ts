@@ -11,7 +11,6 @@ import { MAX_ROOT_BYTES } from '../../metadata/parse.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { parseSizeOption, parseTimeOption } from '../options.js';
 import { MAX_JSON_BYTES } from '../../metadata/json.js';
-import { readIncidentIn } from './recover.js';
 
 export interface VerifyCommandOptions {
   readonly trustedRoot?: string;
@@ -78,7 +77,9 @@ export async function runVerify(dirArg: string | undefined, opts: VerifyCommandO
     dir = join(dir, 'metadata');
   }
   // Keys the workspace's incident record declares compromised never count.
-  const revokedKeyids = workspace === undefined ? [] : (readIncidentIn(workspace)?.revoked_keyids ?? []);
+  // Loaded only for a workspace: the recover command and all it needs are
+  // most of what verify would otherwise load (start-up time).
+  const revokedKeyids = workspace === undefined ? [] : ((await import('./recover.js')).readIncidentIn(workspace)?.revoked_keyids ?? []);
   const atMs = opts.at === undefined ? io.now() : parseTimeOption(opts.at, '--at');
   const required = requiredClients(opts.require);
   const trustedRoot =
