@@ -69,8 +69,12 @@ export function hexWord(w: number): number {
   return upper === 0 ? 1 : 3;
 }
 
-/** Keys of the big objects read, in their order (see {@link keysAsRead}). */
-const KEYS = new WeakMap<object, readonly string[]>();
+/**
+ * Keys of the big objects read, in their order (see {@link keysAsRead});
+ * for a targets map read by shape, a function that makes them when first
+ * asked (verify asks only when a path is not plain).
+ */
+const KEYS = new WeakMap<object, readonly string[] | (() => readonly string[])>();
 /** Objects with at least this many members remember their keys. */
 const REMEMBER_KEYS = 1024;
 const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
@@ -83,7 +87,11 @@ const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
  * changed since they were read (verify never changes them).
  */
 export function keysAsRead(o: object): readonly string[] | undefined {
-  return KEYS.get(o);
+  const k = KEYS.get(o);
+  if (typeof k !== 'function') return k;
+  const made = k();
+  KEYS.set(o, made);
+  return made;
 }
 
 /** What {@link readCanonical} found in a targets map it checked by shape only. */
@@ -380,7 +388,10 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
    * undefined when a target is uncommon.
    */
   const targetsMap = (): object | undefined => {
-    const keys: string[] = [];
+    // Where each path stands ([start, end) between its quotes): its string
+    // is made only if asked for (keysAsRead).
+    let at = new Int32Array(1024);
+    let count = 0;
     i++;
     // The first target in checkTargets' order (Object.keys: index-like keys
     // first, by value, then the rest as read) that calls for each note, as
@@ -389,24 +400,39 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
     let upB = 0;
     let nulA = 2;
     let nulB = 0;
-    let indexLike: string[] | undefined;
+    let indexLike = false;
     let plain = true;
     if (buf[i] === 125) i++;
     else {
       for (;;) {
         if (buf[i] !== 34) fail('a key');
+        // Keys here have no escape: the scan leaves a key with one to the reference.
         const ks = i + 1;
-        const k = str();
-        if (plain) plain = plainPath(ks, i - 1);
+        const ke = buf.indexOf(34, ks);
+        if (ke === -1 || buf[ke - 1] === 92) fail('a key');
+        i = ke + 1;
+        if (plain) plain = plainPath(ks, ke);
         if (buf[i++] !== 58) fail('a colon');
         const flags = target();
         if (flags === UNCOMMON) return undefined;
-        const isIndex = k.charCodeAt(0) <= 57 && INDEX_LIKE.test(k) && Number(k) < 4294967295;
-        if (isIndex) (indexLike ??= []).push(k);
-        else keys.push(k);
+        const c0 = buf[ks] as number;
+        let index = -1;
+        if (c0 >= 48 && c0 <= 57) {
+          const k = buf.toString('latin1', ks, ke);
+          if (INDEX_LIKE.test(k) && Number(k) < 4294967295) index = Number(k);
+        }
+        if (index >= 0) indexLike = true;
+        if (count * 2 === at.length) {
+          const grown = new Int32Array(at.length * 2);
+          grown.set(at);
+          at = grown;
+        }
+        at[count * 2] = ks;
+        at[count * 2 + 1] = ke;
+        count++;
         if (flags !== 0) {
-          const a = isIndex ? 0 : 1;
-          const b = isIndex ? Number(k) : keys.length;
+          const a = index >= 0 ? 0 : 1;
+          const b = index >= 0 ? index : count;
           if ((flags & UPPERCASE) !== 0 && (a < upA || (a === upA && b < upB))) [upA, upB] = [a, b];
           if ((flags & CUSTOM_NULL) !== 0 && (a < nulA || (a === nulA && b < nulB))) [nulA, nulB] = [a, b];
         }
@@ -416,7 +442,6 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
         break;
       }
     }
-    const order = indexLike === undefined ? keys : [...indexLike.sort((a, b) => Number(a) - Number(b)), ...keys];
     const notes: string[] = [];
     // Within one target, checkTargets notes an uppercase digest first.
     const upFirst = upA < nulA || (upA === nulA && upB <= nulB);
@@ -424,7 +449,13 @@ export function readCanonical(buf: Buffer, memberKey: string, targetsByShape = f
     if (nulA !== 2) notes.push(CUSTOM_NULL_NOTE);
     if (upA !== 2 && !upFirst) notes.push(UPPERCASE_NOTE);
     const o = new Proxy(Object.freeze({}), NOT_BUILT);
-    KEYS.set(o, order);
+    KEYS.set(o, () => {
+      const keys: string[] = [];
+      for (let k = 0; k < count; k++) keys.push(buf.toString('utf8', at[k * 2], at[k * 2 + 1]));
+      if (!indexLike) return keys;
+      const isIndex = (k: string): boolean => k.charCodeAt(0) <= 57 && INDEX_LIKE.test(k) && Number(k) < 4294967295;
+      return [...keys.filter(isIndex).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isIndex(k))];
+    });
     SHAPES.set(o, { notes, plainPaths: plain });
     return o;
   };
