@@ -598,7 +598,7 @@ const SMALL_OBJECT = 16;
 const smallOrder = new Int32Array(SMALL_OBJECT);
 /** Objects up to this many bytes are reordered through `scratch`. */
 const SMALL_COPY = 4096;
-const scratch = Buffer.allocUnsafe(SMALL_COPY);
+const scratch = new Uint8Array(SMALL_COPY);
 
 /** Sorts `order[lo, hi)` (member numbers) by key: false when two keys are equal. */
 function insertionSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number): boolean {
@@ -829,7 +829,10 @@ function moveAroundLargest(
       o += big.length;
       continue;
     }
-    o += scratch.copy(out, o, asideAt[k], asideAt[k + 1]);
+    const s = asideAt[k] as number;
+    const e = asideAt[k + 1] as number;
+    out.set(scratch.subarray(s, e), o);
+    o += e - s;
   }
   if (o !== end) throw new Error(`canonical scan: an object of ${String(end - from)} bytes was rewritten as ${String(o - from)}`);
 }
