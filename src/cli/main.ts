@@ -15,7 +15,7 @@ import type { SignOptions } from './commands/sign.js';
 import type { TargetsDelegateBinsOptions, TargetsDelegateOptions } from './commands/targets.js';
 import { VERSION } from '../version.js';
 import { withLockScope } from '../store/lock.js';
-import { colourWanted } from '../ui/render.js';
+import { colourWanted, loadColour } from '../ui/render.js';
 
 export { VERSION };
 
@@ -46,6 +46,10 @@ function prompter(g: GlobalOptions, io: Io): Io['prompter'] {
 /** The command line's commands and options; also read by scripts/help-data.ts for the `--help` fast path. */
 export function buildProgram(io: Io, setResult: (code: number) => void): Command {
   const program = new Command('tuf-ceremony');
+  // chalk is loaded only for a command whose output is coloured (start-up time).
+  program.hook('preAction', async () => {
+    if (globals(program, io).color) await loadColour();
+  });
   program
     .description('Offline signing ceremonies for the root and targets keys of a TUF repository.')
     .version(VERSION, '-V, --version')

@@ -3,7 +3,7 @@
  * Turns results into the lines people read. Pure: strings out, no terminal.
  */
 import type { ThresholdResult } from '../metadata/verify.js';
-import { Chalk } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { showText } from './escape.js';
 import type { VerifyReport, VerifyStep } from '../verify/repository.js';
 
@@ -18,13 +18,27 @@ export const PLAIN: Style = { ok: (s) => s, bad: (s) => s, warn: (s) => s, dim: 
 
 // chalk at level 1 (the 16 basic colours every colour terminal has); whether
 // to colour at all is decided once, by {@link colourWanted}, not by chalk's
-// own look at the process.
-const chalk = new Chalk({ level: 1 });
+// own look at the process. Loaded only when output is coloured
+// ({@link loadColour}: about 30 ms of start-up).
+let chalk: ChalkInstance | undefined;
+
+/** Loads chalk for {@link COLOR}; main does so before a command whose output is coloured. */
+export async function loadColour(): Promise<void> {
+  if (chalk !== undefined) return;
+  const { Chalk } = await import('chalk');
+  chalk = new Chalk({ level: 1 });
+}
+
+function colours(): ChalkInstance {
+  if (chalk === undefined) throw new Error('internal: coloured output before loadColour()');
+  return chalk;
+}
+
 export const COLOR: Style = {
-  ok: (s) => chalk.green(s),
-  bad: (s) => chalk.red(s),
-  warn: (s) => chalk.yellow(s),
-  dim: (s) => chalk.dim(s),
+  ok: (s) => colours().green(s),
+  bad: (s) => colours().red(s),
+  warn: (s) => colours().yellow(s),
+  dim: (s) => colours().dim(s),
 };
 
 /**

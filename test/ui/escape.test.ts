@@ -15,7 +15,9 @@ import type { Root, Targets } from '../../src/metadata/model.js';
 import { targetPathWarnings } from '../../src/ceremony/target-paths.js';
 import { jsonSafe, showText, terminalSafe } from '../../src/ui/escape.js';
 import { showReview } from '../../src/cli/review-screen.js';
-import { COLOR, colourWanted } from '../../src/ui/render.js';
+import { COLOR, colourWanted, loadColour } from '../../src/ui/render.js';
+
+await loadColour();
 import { testKey } from '../support/keys.js';
 import { buildRepository } from '../support/repo.js';
 
