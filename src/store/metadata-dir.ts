@@ -11,6 +11,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'no
 import { join, relative, sep } from 'node:path';
 import { InputError, IoError } from '../errors.js';
 import { DEFAULT_MAX_BYTES } from '../metadata/json.js';
+import { sha256Hex } from '../metadata/sha256.js';
 import type { MetadataSource } from '../verify/repository.js';
 
 function ioError(what: string, path: string, cause: unknown): IoError {
@@ -78,6 +79,51 @@ export function metadataDirSource(dir: string, maxBytes = DEFAULT_MAX_BYTES): Me
       if (!listed.has(name)) return undefined;
       const p = join(dir, ...name.split('/'));
       return readBoundedFile(p, maxBytes);
+    },
+  };
+}
+
+/** A source whose files' bytes can be taken again, but only as verify read them. */
+export interface RememberingSource extends MetadataSource {
+  /**
+   * The file once more, as it was when read before.
+   * @throws InputError (exit 2) when it changed since, or was never read
+   */
+  readAgain(name: string): Uint8Array;
+}
+
+/**
+ * Wraps a source to remember the SHA-256 of each file as it is read, for a
+ * caller that takes files after verify has checked them (`init --from`:
+ * verify may write over the bytes it reads, so they are read again). A
+ * file that reads differently later, or that read differently between
+ * two of verify's own reads, is refused: what is taken is what verified.
+ */
+export function rememberingSource(source: MetadataSource): RememberingSource {
+  const seen = new Map<string, string>();
+  const changed = new Set<string>();
+  const refuse = (name: string): never => {
+    throw new InputError(`${name}: changed while it was being read and verified; nothing is taken from a repository that something writes to`, { file: name });
+  };
+  return {
+    names: source.names,
+    ...(source.fresh === undefined ? {} : { fresh: source.fresh }),
+    read(name: string): Uint8Array | undefined {
+      const bytes = source.read(name);
+      if (bytes !== undefined) {
+        const h = sha256Hex(bytes);
+        const before = seen.get(name);
+        if (before !== undefined && before !== h) changed.add(name);
+        seen.set(name, h);
+      }
+      return bytes;
+    },
+    readAgain(name: string): Uint8Array {
+      const before = seen.get(name);
+      if (before === undefined || changed.has(name)) return refuse(name);
+      const bytes = source.read(name);
+      if (bytes === undefined || sha256Hex(bytes) !== before) return refuse(name);
+      return bytes;
     },
   };
 }

@@ -14,7 +14,7 @@ import { hasValidProof, parsePublicKeyFile, type PublicKeyFile } from '../../met
 import { stringifySorted } from '../../metadata/serialize.js';
 import { fsyncDir, writeFileAtomic } from '../../store/atomic.js';
 import { Change } from '../../store/change.js';
-import { hasRootMetadata, metadataDirSource, readBoundedFile } from '../../store/metadata-dir.js';
+import { hasRootMetadata, metadataDirSource, readBoundedFile, rememberingSource } from '../../store/metadata-dir.js';
 import { createWorkspace, openWorkspace, readKeyholders, type Workspace } from '../../store/workspace.js';
 import { sha256Hex } from '../../metadata/sha256.js';
 import { verifyRepository } from '../../verify/repository.js';
@@ -43,7 +43,9 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
     // The import is the trusted starting point: it must verify as a client would.
     let src = resolve(io.cwd, opts.from);
     if (!hasRootMetadata(src) && hasRootMetadata(join(src, 'metadata'))) src = join(src, 'metadata');
-    const source = metadataDirSource(src);
+    // Each file's hash is kept as verify reads it: what is imported is read
+    // again and must be what verified.
+    const source = rememberingSource(metadataDirSource(src));
     const report = verifyRepository(source, { atMs: nowMs });
     if (!report.ok) {
       throw new VerificationError(`refusing to import ${opts.from}: it does not verify: ${report.failures[0] ?? 'no root metadata'}`, {
@@ -53,7 +55,7 @@ export async function runInit(dirArg: string | undefined, opts: InitOptions, glo
     finalRoot = report.finalRoot?.version ?? 0;
     // Only what verified becomes the baseline: a stray file beside a good
     // repository (an unsigned 9.targets.json) must not become "published".
-    imported = report.verifiedFiles.map((n) => ({ name: n.replace(/^root_history\//, ''), bytes: source.read(n) ?? new Uint8Array() }));
+    imported = report.verifiedFiles.map((n) => ({ name: n.replace(/^root_history\//, ''), bytes: source.readAgain(n) }));
     skipped = source.names.length - imported.length;
   }
   const name = opts.name ?? basename(dir);
