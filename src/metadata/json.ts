@@ -639,15 +639,21 @@ function radixSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int
     const p = (data[r] as number) + pos;
     return p < (data[r + 1] as number) - 1 ? (bytes[p] as number) + 1 : 0;
   };
-  // Skip the bytes all keys share.
-  const first = order[lo] as number;
-  for (;;) {
-    const d = digit(first, at);
-    if (d === 0) break;
-    let same = true;
-    for (let k = lo + 1; k < hi && same; k++) same = digit(order[k] as number, at) === d;
-    if (!same) break;
-    at++;
+  // Skip the bytes all keys share: the longest prefix (from `at`) of the
+  // first key's that every key has (a key's bytes end before its closing quote).
+  {
+    const r0 = base + 4 * (order[lo] as number);
+    const s0 = (data[r0] as number) + at;
+    let shared = Math.max(0, (data[r0 + 1] as number) - 1 - s0);
+    for (let k = lo + 1; k < hi && shared > 0; k++) {
+      const r = base + 4 * (order[k] as number);
+      const s = (data[r] as number) + at;
+      const limit = Math.min(shared, (data[r + 1] as number) - 1 - s);
+      let j = 0;
+      while (j < limit && bytes[s + j] === bytes[s0 + j]) j++;
+      shared = Math.max(0, j);
+    }
+    at += shared;
   }
   const keys = new Float64Array(n);
   for (let k = 0; k < n; k++) {
