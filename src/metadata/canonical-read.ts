@@ -16,7 +16,9 @@
  * character (a target, its hashes) are still given to `JSON.parse`, a
  * slice at a time: their canonical bytes are JSON, and it makes objects
  * of their exact size (built a member at a time, each object has room for
- * four; 48 MB more at 1,000,000 targets).
+ * four; 48 MB more at 1,000,000 targets). For verify, a targets file's
+ * targets are not built at all (`targetsByShape`): each is checked on its
+ * bytes, and only where its path stands is kept.
  */
 import type { JsonValue } from './json.js';
 
