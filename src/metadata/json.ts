@@ -621,24 +621,19 @@ function insertionSort(bytes: Uint8Array, data: Int32Array, base: number, order:
   return true;
 }
 
-/** Members a radix pass numbers in a float64 beside their digits (2^26). */
-const RADIX_INDEX = 67_108_864;
+/** Deeper than this many bytes of recursion, a group is sorted by comparisons (keys that are prefixes of each other). */
+const RADIX_DEPTH = 48;
 
 /**
  * Sorts `order[lo, hi)` (member numbers) by key, where every key's bytes up
- * to `at` (from its opening quote) are the same: three bytes at a time,
- * each group of equal bytes again. The three bytes (each 1-256, 0 past the
- * key's end, which sorts first) and the member's place make one float64,
- * and typed arrays sort numbers natively. False when two keys are equal.
+ * to `at` (from its opening quote) are the same: a most-significant-byte
+ * radix sort, a counting pass per byte (257 buckets: the key ended, which
+ * sorts first, or the byte), each bucket again from the next byte. False
+ * when two keys are equal.
  */
-function radixSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number, at: number): boolean {
+function radixSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, lo: number, hi: number, at: number, depth = 0): boolean {
   const n = hi - lo;
-  if (n <= SMALL_OBJECT || n >= RADIX_INDEX) return insertionSortOrShell(bytes, data, base, order, lo, hi);
-  const digit = (m: number, pos: number): number => {
-    const r = base + 4 * m;
-    const p = (data[r] as number) + pos;
-    return p < (data[r + 1] as number) - 1 ? (bytes[p] as number) + 1 : 0;
-  };
+  if (n <= SMALL_OBJECT || depth > RADIX_DEPTH) return insertionSortOrShell(bytes, data, base, order, lo, hi);
   // Skip the bytes all keys share: the longest prefix (from `at`) of the
   // first key's that every key has (a key's bytes end before its closing quote).
   {
@@ -655,27 +650,110 @@ function radixSort(bytes: Uint8Array, data: Int32Array, base: number, order: Int
     }
     at += shared;
   }
-  const keys = new Float64Array(n);
+  // Each key's digit at `at` (0: the key ended; else the byte + 1), counted.
+  const digits = new Uint16Array(n);
+  const starts = new Int32Array(258);
   for (let k = 0; k < n; k++) {
-    const m = order[lo + k] as number;
-    keys[k] = ((digit(m, at) * 257 + digit(m, at + 1)) * 257 + digit(m, at + 2)) * RADIX_INDEX + k;
+    const r = base + 4 * (order[lo + k] as number);
+    const p = (data[r] as number) + at;
+    const d = p < (data[r + 1] as number) - 1 ? (bytes[p] as number) + 1 : 0;
+    digits[k] = d;
+    starts[d + 1] = (starts[d + 1] as number) + 1;
   }
+  for (let d = 1; d < 258; d++) starts[d] = (starts[d] as number) + (starts[d - 1] as number);
+  // Two keys that both ended here are the same key.
+  if ((starts[1] as number) > 1) return false;
   const members = order.slice(lo, hi);
-  keys.sort();
-  let groupStart = 0;
-  let groupDigits = -1;
-  for (let k = 0; k <= n; k++) {
-    const digits = k < n ? Math.floor((keys[k] as number) / RADIX_INDEX) : -2;
-    if (k < n) order[lo + k] = members[(keys[k] as number) - digits * RADIX_INDEX] as number;
-    if (digits === groupDigits) continue;
-    if (k - groupStart > 1) {
-      // Keys equal so far: the same key when one ended, else compare on.
-      // (a key that ended has a 0 as its last digit).
-      if (groupDigits % 257 === 0) return false;
-      if (!radixSort(bytes, data, base, order, lo + groupStart, lo + k, at + 3)) return false;
+  const next = starts.slice(0, 257);
+  for (let k = 0; k < n; k++) {
+    const d = digits[k] as number;
+    order[lo + (next[d] as number)] = members[k] as number;
+    next[d] = (next[d] as number) + 1;
+  }
+  for (let d = 1; d < 257; d++) {
+    const s = starts[d] as number;
+    const e = starts[d + 1] as number;
+    if (e - s > 1 && !radixSort(bytes, data, base, order, lo + s, lo + e, at + 1, depth + 1)) return false;
+  }
+  return true;
+}
+
+/** Members {@link sortByFirstBytes} numbers beside a 32-bit word in a float64 (2^21). */
+const WORD_INDEX = 2_097_152;
+
+/**
+ * The big word of a key's bytes [p, p + 4), 0 past its end (`e`): keys
+ * here hold no byte below 0x20 (one would need an escape, which the scan
+ * leaves to the reference), so a key that ended sorts first. -1 when a
+ * zero byte is in the key after all.
+ */
+function word(bytes: Uint8Array, p: number, e: number): number {
+  let w = 0;
+  for (let k = 0; k < 4; k++) {
+    const c = p + k < e ? (bytes[p + k] as number) : 0;
+    if (c === 0 && p + k < e) return -1;
+    w = w * 256 + c;
+  }
+  return w;
+}
+
+/**
+ * Sorts all `count` members of a big object by key (`order` holds 0..count-1,
+ * the file's order). The first 8 bytes after the prefix all keys share are
+ * read once, in file order, into two words per key, and sorted as numbers
+ * (a float64 holds a word and the member's place): the keys themselves,
+ * spread over the whole file, are read again only to break ties, by
+ * {@link radixSort}. False when two keys are equal.
+ */
+function sortByFirstBytes(bytes: Uint8Array, data: Int32Array, base: number, order: Int32Array, count: number): boolean {
+  if (count >= WORD_INDEX) return radixSort(bytes, data, base, order, 0, count, 1);
+  const r0 = base;
+  const s0 = (data[r0] as number) + 1;
+  let shared = Math.max(0, (data[r0 + 1] as number) - 1 - s0);
+  for (let k = 1; k < count && shared > 0; k++) {
+    const r = base + 4 * k;
+    const s = (data[r] as number) + 1;
+    const limit = Math.min(shared, (data[r + 1] as number) - 1 - s);
+    let j = 0;
+    while (j < limit && bytes[s + j] === bytes[s0 + j]) j++;
+    shared = Math.max(0, j);
+  }
+  const at = 1 + shared;
+  const first = new Float64Array(count);
+  const second = new Uint32Array(count);
+  for (let k = 0; k < count; k++) {
+    const r = base + 4 * k;
+    const p = (data[r] as number) + at;
+    const e = (data[r + 1] as number) - 1;
+    const w1 = word(bytes, p, e);
+    const w2 = word(bytes, p + 4, e);
+    if (w1 < 0 || w2 < 0) return radixSort(bytes, data, base, order, 0, count, 1);
+    first[k] = w1 * WORD_INDEX + k;
+    second[k] = w2;
+  }
+  first.sort();
+  for (let k = 0; k < count; k++) order[k] = (first[k] as number) % WORD_INDEX;
+  // Runs of the same first word, by the second; runs of both, on from byte 8.
+  let k = 0;
+  while (k < count) {
+    const w1 = Math.floor((first[k] as number) / WORD_INDEX);
+    let end = k + 1;
+    while (end < count && Math.floor((first[end] as number) / WORD_INDEX) === w1) end++;
+    if (end - k > 1) {
+      const run = new Float64Array(end - k);
+      for (let j = k; j < end; j++) run[j - k] = (second[order[j] as number] as number) * WORD_INDEX + (order[j] as number);
+      run.sort();
+      for (let j = k; j < end; j++) order[j] = (run[j - k] as number) % WORD_INDEX;
+      let j = k;
+      while (j < end) {
+        const w2 = Math.floor((run[j - k] as number) / WORD_INDEX);
+        let stop = j + 1;
+        while (stop < end && Math.floor((run[stop - k] as number) / WORD_INDEX) === w2) stop++;
+        if (stop - j > 1 && !radixSort(bytes, data, base, order, j, stop, at + 8)) return false;
+        j = stop;
+      }
     }
-    groupStart = k;
-    groupDigits = digits;
+    k = end;
   }
   return true;
 }
@@ -714,7 +792,7 @@ function sortMembers(bytes: Uint8Array, members: IntStack, base: number, out: Bu
   } else {
     order = new Int32Array(count);
     for (let k = 0; k < count; k++) order[k] = k;
-    if (!radixSort(bytes, data, base, order, 0, count, 1)) return false;
+    if (!sortByFirstBytes(bytes, data, base, order, count)) return false;
   }
   if (out === null) return null;
   const from = openedAt + 1;

@@ -282,6 +282,47 @@ describe('parseJsonWithMember: canonical bytes of signed read off the text', () 
     assert.equal(fast, 300, 'every text took the one scan and matched the reference');
   });
 
+  test('big objects out of order, keys of every kind: sorted as the reference sorts them, duplicates found (400 random objects)', () => {
+    const rnd = prng(8181);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    // Keys sharing long prefixes, keys that are prefixes of others (a key
+    // ending within the first 8 bytes after the shared prefix, or past
+    // them), bytes beyond ASCII, and chains deep enough to leave the radix sort.
+    const stems = ['packages/', 'packages/ab/', 'p', '', 'é/', '😀', 'packages/ab/cd/ef0123456789/'];
+    const tails = ['', 'a', 'ab', 'abcdefg', 'abcdefgh', 'abcdefghi', 'z', '~', ' ', 'é', '\u00ff', '\uffff', '😀', '0', '00', '9'];
+    let fast = 0;
+    let duplicates = 0;
+    for (let t = 0; t < 400; t++) {
+      const n = 17 + Math.floor(rnd() * (t % 10 === 0 ? 3000 : 200));
+      const stem = pick(stems);
+      const keys = new Set<string>();
+      const chain = t % 25 === 0;
+      // Many keys alike for 11 bytes past the stem, one of them ending
+      // there: a large group the radix sort takes on from the ninth byte.
+      const alike = t % 5 === 1;
+      while (keys.size < n) {
+        if (chain) keys.add(stem + 'x'.repeat(keys.size));
+        else if (alike) keys.add(keys.size === 0 ? stem + 'aabcdefghij' : stem + pick(['a', 'b']) + 'abcdefghij' + pick(tails) + Math.floor(rnd() * 1e4).toString(36));
+        else keys.add(stem + pick(tails) + (rnd() < 0.7 ? Math.floor(rnd() * 1e6).toString(36) : '') + pick(tails));
+      }
+      const list = [...keys];
+      for (let i = list.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [list[i], list[j]] = [list[j] as string, list[i] as string];
+      }
+      const dup = t % 7 === 3 || t % 10 === 6;
+      // (In an alike object, the key that ends where the others go on.)
+      if (dup) list.splice(Math.floor(rnd() * list.length), 0, alike && rnd() < 0.7 ? stem + 'aabcdefghij' : pick(list));
+      const body = list.map((k, i) => `${JSON.stringify(k)}:${String(i)}`).join(',');
+      const r = viaText(`{"signatures":[],"signed":{"m":{${body}}}}`);
+      if (dup) {
+        assert.equal(r, null, 'a duplicate key is refused');
+        duplicates++;
+      } else if (r !== undefined && r !== null) fast++;
+    }
+    assert.ok(fast > 300 && duplicates > 50, JSON.stringify({ fast, duplicates }));
+  });
+
   test('truncated and corrupted texts (the scan runs before JSON.parse): the same value or the same error as parseJson, 1,500 cases', () => {
     const rnd = prng(1500);
     const base = JSON.stringify({ signed: { z: 1, targets: { 'b/x': { length: 3, hashes: { sha256: 'ab' } }, 'a/é': { custom: { q: 'x\\"y' }, length: 1 } }, a: [1, { c: 2, b: null }] }, signatures: [] });
