@@ -79,7 +79,7 @@ const median = (xs: readonly number[]): number => {
 function verifyBench(sizes: readonly number[], rounds: number, largeRounds: number): void {
   const pyEnv = pythonEnv();
   if (pyEnv === null) console.log('python-tuf: not found (../shared/vendor/python-tuf or PYTHON_TUF_PATH): its column is skipped');
-  console.log('\nverify, whole process: CPU s (user+sys), peak RSS; ratios paired per round');
+  console.log('\nverify, whole process: CPU s (user+sys), peak RSS; ratios paired per round: their range (median)');
   console.log('targets    order     file MB  verify s  JSON.parse s  python-tuf s  verify/JSON.parse  python-tuf/verify  verify RSS/file  JSON.parse RSS/file');
   for (const n of sizes) {
     for (const order of ['unsorted', 'sorted'] as KeyOrder[]) {
@@ -107,8 +107,8 @@ function verifyBench(sizes: readonly number[], rounds: number, largeRounds: numb
           median(v.map((s) => s.cpuS)).toFixed(2).padStart(9),
           median(j.map((s) => s.cpuS)).toFixed(2).padStart(13),
           (p.length > 0 ? median(p.map((s) => s.cpuS)).toFixed(2) : '-').padStart(13),
-          range(vj).padStart(18),
-          (pv.length > 0 ? range(pv) : '-').padStart(18),
+          `${range(vj)} (${median(vj).toFixed(2)})`.padStart(18),
+          (pv.length > 0 ? `${range(pv)} (${median(pv).toFixed(2)})` : '-').padStart(18),
           (median(v.map((s) => s.rssMiB)) / (mb / 1.048576)).toFixed(2).padStart(16),
           (median(j.map((s) => s.rssMiB)) / (mb / 1.048576)).toFixed(2).padStart(20),
         ].join(' ')
